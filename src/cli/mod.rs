@@ -1,0 +1,158 @@
+//! The command line: argument parsing and the subcommands. `main` only calls [`run`].
+
+mod check;
+
+use crate::compile::Compiled;
+use crate::diag::{self, Diagnostic};
+use crate::ir::RuleSet;
+use crate::source::SourceMap;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Nothing rejected, nothing failed.
+    Success = 0,
+    /// At least one application rejected (or, for `fmt --check`/`lint`/`test`/`diff`, a finding).
+    Failure = 1,
+    /// The policy did not compile, an input could not be read, or a record was an input error.
+    Error = 2,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(s: ExitStatus) -> ExitCode {
+        ExitCode::from(s as u8)
+    }
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kycrules",
+    version,
+    about = "A declarative rules engine for payment-platform onboarding"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Evaluate applications against a policy.
+    Check(check::CheckArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ErrorFormat {
+    Human,
+    Json,
+}
+
+/// Options shared by the commands that load a policy.
+#[derive(Args, Debug, Clone)]
+pub struct PolicyArgs {
+    /// A policy file or directory of `.rules` files (repeatable); default: the shipped policy.
+    #[arg(long = "policy", value_name = "PATH")]
+    pub policy: Vec<PathBuf>,
+    /// When to colour the output (`NO_COLOR` turns `auto` off).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+    /// How to print policy errors.
+    #[arg(long = "error-format", value_enum, default_value = "human")]
+    pub error_format: ErrorFormat,
+}
+
+impl PolicyArgs {
+    /// Whether stderr/stdout output should be coloured.
+    pub fn styled(&self, terminal: bool) -> bool {
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+
+    /// Reads and compiles the policy, printing every diagnostic to stderr.
+    /// `None` when the policy has an error.
+    pub fn load(&self) -> Option<(RuleSet, SourceMap)> {
+        let (sources, mut read_errors) = if self.policy.is_empty() {
+            (crate::policy::embedded(), Vec::new())
+        } else {
+            crate::policy::read(&self.policy)
+        };
+        let Compiled {
+            ruleset,
+            mut diagnostics,
+        } = crate::policy::build(&sources);
+        read_errors.append(&mut diagnostics);
+        self.print_diagnostics(&read_errors, &sources);
+        if read_errors.iter().any(Diagnostic::is_error) {
+            return None;
+        }
+        ruleset.map(|rs| (rs, sources))
+    }
+
+    pub fn print_diagnostics(&self, diags: &[Diagnostic], sources: &SourceMap) {
+        if diags.is_empty() {
+            return;
+        }
+        let mut err = std::io::stderr().lock();
+        let _ = match self.error_format {
+            ErrorFormat::Json => diags
+                .iter()
+                .try_for_each(|d| writeln!(err, "{}", diag::to_json(d, sources))),
+            ErrorFormat::Human => {
+                let styled = self.styled(std::io::stderr().is_terminal());
+                let text = diag::render_human(diags, sources, styled);
+                let errors = diags.iter().filter(|d| d.is_error()).count();
+                let warnings = diags.len() - errors;
+                let mut summary = Vec::new();
+                if errors > 0 {
+                    summary.push(format!("{errors} error{}", if errors == 1 { "" } else { "s" }));
+                }
+                if warnings > 0 {
+                    summary.push(format!("{warnings} warning{}", if warnings == 1 { "" } else { "s" }));
+                }
+                writeln!(err, "{text}policy: {}", summary.join(", "))
+            }
+        };
+    }
+}
+
+/// Runs the command line; the process exit code.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitStatus::Error.into()
+            } else {
+                ExitStatus::Success.into()
+            };
+        }
+    };
+    let status = match cli.command {
+        Command::Check(args) => check::run(&args),
+    };
+    status.into()
+}
+
+/// Writes to stdout; a closed pipe ends the run quietly (as success).
+pub(crate) fn write_out(out: &mut impl Write, text: &str) -> bool {
+    match out.write_all(text.as_bytes()) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => false,
+        Err(_) => false,
+    }
+}

@@ -1,0 +1,983 @@
+//! Compiling expressions: name resolution and type checking.
+
+use super::{Compiler, Ctx, suggest};
+use crate::ast::{self, BinOp, ExprKind, Literal, Quantifier};
+use crate::charset::{Charset, Class};
+use crate::date::Date;
+use crate::decimal::Decimal;
+use crate::diag::{self, Diagnostic};
+use crate::ir::{Builtin, CExpr, CmpOp, Piece, Template, Type};
+use crate::record::{BankValue, Field};
+use crate::source::Span;
+use std::collections::HashMap;
+
+/// A rule's `with` values by name.
+pub(crate) type Withs = HashMap<String, (CExpr, Type)>;
+
+/// Quantifier variables in scope, innermost last.
+type Scope = Vec<(String, Type)>;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LetState {
+    Pending,
+    InProgress,
+    Done,
+    Failed,
+}
+
+pub(crate) struct LetSlot {
+    pub expr: Option<CExpr>,
+    ty: Option<Type>,
+    state: LetState,
+}
+
+/// A piece of a message text before names are resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplatePart {
+    Text(String),
+    /// A `{name}` placeholder and its byte offset in the text.
+    Hole(String, usize),
+}
+
+/// Splits a message text into literal text and `{name}` placeholders;
+/// `{{` and `}}` stand for braces.
+pub fn parse_template(text: &str) -> Result<Vec<TemplatePart>, String> {
+    let mut parts = Vec::new();
+    let mut lit = String::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '{' if chars.peek().map(|&(_, c)| c) == Some('{') => {
+                chars.next();
+                lit.push('{');
+            }
+            '}' if chars.peek().map(|&(_, c)| c) == Some('}') => {
+                chars.next();
+                lit.push('}');
+            }
+            '{' => {
+                let mut name = String::new();
+                let mut closed = false;
+                for (_, c) in chars.by_ref() {
+                    if c == '}' {
+                        closed = true;
+                        break;
+                    }
+                    name.push(c);
+                }
+                if !closed {
+                    return Err("a `{` has no closing `}`".to_string());
+                }
+                let name = name.trim().to_string();
+                if name.is_empty() {
+                    return Err("an empty placeholder `{}`".to_string());
+                }
+                if !lit.is_empty() {
+                    parts.push(TemplatePart::Text(std::mem::take(&mut lit)));
+                }
+                parts.push(TemplatePart::Hole(name, i));
+            }
+            '}' => return Err("a `}` has no opening `{`; write `}}` for a brace".to_string()),
+            c => lit.push(c),
+        }
+    }
+    if !lit.is_empty() {
+        parts.push(TemplatePart::Text(lit));
+    }
+    Ok(parts)
+}
+
+/// What the type of a value is called in messages.
+fn describe(schema: &crate::ir::Schema, ty: &Type) -> String {
+    match ty {
+        Type::Enum(_) => format!("an enum ({})", schema.type_name(ty)),
+        Type::Record(_) => "a record".to_string(),
+        Type::List(_) => schema.type_name(ty),
+        Type::Number => "a number".to_string(),
+        Type::Bool => "a bool".to_string(),
+        other => schema.type_name(other),
+    }
+}
+
+impl<'a> Compiler<'a> {
+    pub(super) fn collect_lets(&mut self, decls: &[&'a ast::LetDecl]) {
+        for d in decls {
+            if self.let_decls.iter().any(|l| l.name.node == d.name.node) {
+                self.diags.push(Diagnostic::error(
+                    diag::DUPLICATE,
+                    format!("`let {}` is declared twice", d.name.node),
+                    d.name.span,
+                ));
+                continue;
+            }
+            self.let_decls.push(d);
+            self.lets.push(LetSlot {
+                expr: None,
+                ty: None,
+                state: LetState::Pending,
+            });
+        }
+    }
+
+    /// Compiles lets that no rule used, so that their errors are reported too.
+    pub(super) fn check_lets(&mut self) {
+        for i in 0..self.lets.len() {
+            self.let_type(i);
+        }
+    }
+
+    fn let_type(&mut self, i: usize) -> Option<Type> {
+        let state = self.lets.get(i)?.state;
+        match state {
+            LetState::Done => return self.lets[i].ty.clone(),
+            LetState::Failed => return None,
+            LetState::InProgress => {
+                let d = self.let_decls[i];
+                self.diags.push(
+                    Diagnostic::error(
+                        diag::UNKNOWN_FIELD,
+                        format!("`let {}` refers to itself", d.name.node),
+                        d.name.span,
+                    )
+                    .with_help("a `let` may use other lets, but not in a cycle"),
+                );
+                self.lets[i].state = LetState::Failed;
+                return None;
+            }
+            LetState::Pending => {}
+        }
+        self.lets[i].state = LetState::InProgress;
+        let d = self.let_decls[i];
+        let compiled = self.expr(&d.value, &mut Vec::new(), Ctx { fired_limit: 0 }, None);
+        let slot = &mut self.lets[i];
+        if slot.state == LetState::Failed {
+            return None;
+        }
+        match compiled {
+            Some((e, ty)) => {
+                slot.expr = Some(e);
+                slot.ty = Some(ty.clone());
+                slot.state = LetState::Done;
+                Some(ty)
+            }
+            None => {
+                slot.state = LetState::Failed;
+                None
+            }
+        }
+    }
+
+    /// An expression that must be a bool.
+    pub(super) fn condition(&mut self, e: &ast::Expr, ctx: Ctx) -> Option<CExpr> {
+        let (c, ty) = self.expr(e, &mut Vec::new(), ctx, None)?;
+        self.expect(&ty, &Type::Bool, e.span, "a condition")?;
+        Some(c)
+    }
+
+    pub(super) fn withs(&mut self, r: &ast::RuleDecl, ctx: Ctx) -> Withs {
+        let mut out = Withs::new();
+        for (name, e) in &r.with {
+            if out.contains_key(&name.node) {
+                self.diags.push(Diagnostic::error(
+                    diag::DUPLICATE,
+                    format!("`with {}` is given twice", name.node),
+                    name.span,
+                ));
+                continue;
+            }
+            if let Some(v) = self.expr(e, &mut Vec::new(), ctx, None) {
+                out.insert(name.node.clone(), v);
+            }
+        }
+        out
+    }
+
+    fn expect(&mut self, found: &Type, want: &Type, span: Span, what: &str) -> Option<()> {
+        if found == want {
+            return Some(());
+        }
+        let msg = format!(
+            "{what} must be {}, found {}",
+            describe(&self.schema, want),
+            describe(&self.schema, found)
+        );
+        self.diags.push(
+            Diagnostic::error(diag::TYPE_MISMATCH, msg, span)
+                .with_label(format!("this is {}", describe(&self.schema, found))),
+        );
+        None
+    }
+
+    /// Compiles a message text for one rule; `None` after an error.
+    pub(super) fn template(&mut self, text: &str, span: Span, withs: &Withs, rule: &str) -> Option<Template> {
+        let parts = match parse_template(text) {
+            Ok(p) => p,
+            Err(msg) => {
+                self.diags.push(Diagnostic::error(diag::PLACEHOLDER, msg, span));
+                return None;
+            }
+        };
+        let mut out = Vec::new();
+        let mut ok = true;
+        for part in parts {
+            match part {
+                TemplatePart::Text(t) => out.push(Piece::Text(t)),
+                TemplatePart::Hole(name, _) => {
+                    if let Some((e, _)) = withs.get(&name) {
+                        out.push(Piece::Hole(e.clone()));
+                        continue;
+                    }
+                    let hole_span = self.find_in(span, &format!("{{{name}}}")).unwrap_or(span);
+                    let path: Vec<ast::Ident> = name
+                        .split('.')
+                        .map(|p| ast::Ident::new(p.trim().to_string(), hole_span))
+                        .collect();
+                    let resolvable = path.first().is_some_and(|h| self.resolves(&h.node, &[]));
+                    let compiled = if resolvable {
+                        let expr = ast::Expr::new(ExprKind::Path(path), hole_span);
+                        self.expr(&expr, &mut Vec::new(), Ctx { fired_limit: 0 }, None)
+                    } else {
+                        None
+                    };
+                    match compiled {
+                        Some((_, Type::Record(_) | Type::List(_))) => {
+                            self.diags.push(Diagnostic::error(
+                                diag::PLACEHOLDER,
+                                format!("`{{{name}}}` is a record or list and cannot be shown"),
+                                hole_span,
+                            ));
+                            ok = false;
+                        }
+                        Some((e, _)) => out.push(Piece::Hole(e)),
+                        None if resolvable => ok = false,
+                        None => {
+                            let hint = suggest(&name, withs.keys().map(String::as_str).chain(self.root_names()));
+                            self.diags.push(
+                                Diagnostic::error(
+                                    diag::PLACEHOLDER,
+                                    format!("placeholder `{{{name}}}` cannot be filled for rule `{rule}`"),
+                                    hole_span,
+                                )
+                                .with_label("no field, let or `with` value has this name")
+                                .with_help(match hint {
+                                    Some(h) => format!(
+                                        "did you mean `{{{h}}}`? or add `with {name} = <expression>` to the rule"
+                                    ),
+                                    None => format!(
+                                        "add `with {name} = <expression>` to rule `{rule}`, or name a schema field"
+                                    ),
+                                }),
+                            );
+                            ok = false;
+                        }
+                    }
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// The exact span of `needle` inside the source text of `span`, if it is there.
+    fn find_in(&self, span: Span, needle: &str) -> Option<Span> {
+        let text = self
+            .sources?
+            .get(span.file)?
+            .text
+            .get(span.start as usize..span.end as usize)?;
+        let at = text.find(needle)?;
+        let start = span.start as usize + at;
+        Some(Span::new(span.file, start, start + needle.len()))
+    }
+
+    fn root_names(&self) -> impl Iterator<Item = &str> {
+        self.schema
+            .records
+            .first()
+            .into_iter()
+            .flat_map(|r| r.fields.iter().map(|f| f.name.as_str()))
+    }
+
+    /// Whether a name is a variable, a let or a root field.
+    fn resolves(&self, name: &str, scope: &[(String, Type)]) -> bool {
+        scope.iter().any(|(n, _)| n == name)
+            || self.let_decls.iter().any(|l| l.name.node == name)
+            || self.schema.records.first().is_some_and(|r| r.slot(name).is_some())
+    }
+
+    fn is_bare(&self, e: &ast::Expr, scope: &[(String, Type)]) -> bool {
+        matches!(&e.node, ExprKind::Path(p) if p.len() == 1 && !self.resolves(&p[0].node, scope))
+    }
+
+    pub(super) fn expr(
+        &mut self,
+        e: &ast::Expr,
+        scope: &mut Scope,
+        ctx: Ctx,
+        hint: Option<&Type>,
+    ) -> Option<(CExpr, Type)> {
+        match &e.node {
+            ExprKind::Literal(lit) => self.literal(lit, e.span, hint),
+            ExprKind::Path(path) => self.path(path, e.span, scope, hint),
+            ExprKind::RuleRef(id) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        diag::SYNTAX,
+                        format!("a rule id `{id}` stands only inside `fired(...)`"),
+                        e.span,
+                    )
+                    .with_help("a name with `-` is a rule id; field names use `_`"),
+                );
+                None
+            }
+            ExprKind::List(_) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        diag::TYPE_MISMATCH,
+                        "a list `[...]` stands only after `in` or `not in`",
+                        e.span,
+                    )
+                    .with_help("write `x in [a, b]`"),
+                );
+                None
+            }
+            ExprKind::Not(inner) => {
+                let (c, ty) = self.expr(inner, scope, ctx, None)?;
+                self.expect(&ty, &Type::Bool, inner.span, "the operand of `not`")?;
+                Some((CExpr::Not(Box::new(c)), Type::Bool))
+            }
+            ExprKind::Binary(op, l, r) => self.binary(*op, l, r, scope, ctx),
+            ExprKind::Call(name, args) => self.call(name, args, e.span, scope, ctx),
+            ExprKind::Quantifier(q, var, list, body) => {
+                let (lc, lty) = self.expr(list, scope, ctx, None)?;
+                let Type::List(elem) = lty else {
+                    self.diags.push(
+                        Diagnostic::error(
+                            diag::TYPE_MISMATCH,
+                            format!("`{}` needs a list, found {}", q.as_str(), describe(&self.schema, &lty)),
+                            list.span,
+                        )
+                        .with_label("not a list"),
+                    );
+                    return None;
+                };
+                scope.push((var.node.clone(), *elem));
+                let body_c = self.expr(body, scope, ctx, None);
+                scope.pop();
+                let (bc, bty) = body_c?;
+                self.expect(
+                    &bty,
+                    &Type::Bool,
+                    body.span,
+                    &format!("the condition of `{}`", q.as_str()),
+                )?;
+                let ty = if *q == Quantifier::Count {
+                    Type::Number
+                } else {
+                    Type::Bool
+                };
+                Some((CExpr::Quant(*q, Box::new(lc), Box::new(bc)), ty))
+            }
+        }
+    }
+
+    fn literal(&mut self, lit: &Literal, span: Span, hint: Option<&Type>) -> Option<(CExpr, Type)> {
+        Some(match lit {
+            Literal::Text(s) => match hint {
+                Some(Type::Bank) => return self.bank_const(s, span),
+                _ => (CExpr::Const(Field::Text(s.as_str().into())), Type::Text),
+            },
+            Literal::Bool(b) => (CExpr::Const(Field::Bool(*b)), Type::Bool),
+            Literal::Number(n) => match Decimal::parse(n) {
+                Ok(d) => (CExpr::Const(Field::Num(d)), Type::Number),
+                Err(e) => {
+                    self.diags
+                        .push(Diagnostic::error(diag::LITERAL, format!("`{n}`: {e}"), span));
+                    return None;
+                }
+            },
+            Literal::Date(d) => match Date::parse(d) {
+                Some(d) => (CExpr::Const(Field::Date(d)), Type::Date),
+                None => {
+                    self.bad_date(d, span);
+                    return None;
+                }
+            },
+            Literal::Name(n) => return self.path(&[ast::Ident::new(n.clone(), span)], span, &mut Vec::new(), hint),
+        })
+    }
+
+    fn bank_const(&mut self, code: &str, span: Span) -> Option<(CExpr, Type)> {
+        match self.banks.list.iter().position(|b| b.code == code) {
+            Some(i) => {
+                let id = u32::try_from(i).unwrap_or(u32::MAX);
+                Some((
+                    CExpr::Const(Field::Bank(BankValue {
+                        id: Some(id),
+                        typed: code.into(),
+                    })),
+                    Type::Bank,
+                ))
+            }
+            None => {
+                let hint = suggest(code, self.banks.list.iter().map(|b| b.code.as_str()));
+                self.diags.push(
+                    Diagnostic::error(diag::UNKNOWN_BANK, format!("unknown bank `{code}`"), span)
+                        .with_label("no bank has this code")
+                        .with_help(hint.map_or_else(
+                            || "declare it with `bank CODE { ... }`".to_string(),
+                            |h| format!("did you mean `{h}`?"),
+                        )),
+                );
+                None
+            }
+        }
+    }
+
+    fn path(
+        &mut self,
+        path: &[ast::Ident],
+        span: Span,
+        scope: &mut Scope,
+        hint: Option<&Type>,
+    ) -> Option<(CExpr, Type)> {
+        let head = path.first()?;
+        let (mut cur, mut ty) = if let Some(depth) = scope.iter().rev().position(|(n, _)| *n == head.node) {
+            let ty = scope[scope.len() - 1 - depth].1.clone();
+            (CExpr::Var(u16::try_from(depth).unwrap_or(u16::MAX), Box::new([])), ty)
+        } else if let Some(i) = self.let_decls.iter().position(|l| l.name.node == head.node) {
+            let ty = self.let_type(i)?;
+            (CExpr::Let(u32::try_from(i).unwrap_or(u32::MAX)), ty)
+        } else if let Some(slot) = self.schema.records.first().and_then(|r| r.slot(&head.node)) {
+            let ty = self.schema.records[0].fields[slot].ty.clone();
+            (CExpr::Field(Box::new([u16::try_from(slot).unwrap_or(u16::MAX)])), ty)
+        } else if path.len() == 1 {
+            return self.bare_name(head, span, scope, hint);
+        } else {
+            let names: Vec<&str> = scope
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .chain(self.let_decls.iter().map(|l| l.name.node.as_str()))
+                .chain(self.root_names())
+                .collect();
+            let hint = suggest(&head.node, names).map(str::to_string);
+            self.diags
+                .push(self.unknown_field_diag(&head.node, "", head.span, hint));
+            return None;
+        };
+        for (i, part) in path.iter().enumerate().skip(1) {
+            let prefix = path[..i].iter().map(|p| p.node.as_str()).collect::<Vec<_>>().join(".");
+            match &ty {
+                Type::Record(r) => {
+                    let rec = self.schema.records.get(*r as usize)?;
+                    let Some(slot) = rec.slot(&part.node) else {
+                        let hint = suggest(&part.node, rec.fields.iter().map(|f| f.name.as_str())).map(str::to_string);
+                        self.diags
+                            .push(self.unknown_field_diag(&part.node, &prefix, part.span, hint));
+                        return None;
+                    };
+                    let next_ty = rec.fields[slot].ty.clone();
+                    let slot = u16::try_from(slot).unwrap_or(u16::MAX);
+                    cur = match cur {
+                        CExpr::Field(s) => CExpr::Field(s.iter().copied().chain([slot]).collect()),
+                        CExpr::Var(d, s) => CExpr::Var(d, s.iter().copied().chain([slot]).collect()),
+                        _ => {
+                            self.diags.push(Diagnostic::error(
+                                diag::UNKNOWN_FIELD,
+                                format!("cannot take field `{}` of `let {prefix}`", part.node),
+                                part.span,
+                            ));
+                            return None;
+                        }
+                    };
+                    ty = next_ty;
+                }
+                Type::Bank => {
+                    if part.node == "known" {
+                        cur = CExpr::BankKnown(Box::new(cur));
+                        ty = Type::Bool;
+                        continue;
+                    }
+                    let Some(a) = self.banks.attributes.iter().position(|a| a.name == part.node) else {
+                        let hint = suggest(
+                            &part.node,
+                            self.banks.attributes.iter().map(|a| a.name.as_str()).chain(["known"]),
+                        );
+                        self.diags.push(
+                            Diagnostic::error(
+                                diag::BANK_ATTRIBUTE,
+                                format!("banks have no attribute `{}`", part.node),
+                                part.span,
+                            )
+                            .with_help(hint.map_or_else(
+                                || "declare it with `bank attribute name: bool = false`".to_string(),
+                                |h| format!("did you mean `{h}`?"),
+                            )),
+                        );
+                        return None;
+                    };
+                    ty = self.banks.attributes[a].ty.clone();
+                    cur = CExpr::BankAttr(Box::new(cur), u32::try_from(a).unwrap_or(u32::MAX));
+                }
+                Type::List(_) => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            diag::TYPE_MISMATCH,
+                            format!("`{prefix}` is a list; it has no field `{}`", part.node),
+                            part.span,
+                        )
+                        .with_help(format!(
+                            "look inside with a quantifier: `any(x in {prefix}: x.{} ...)`",
+                            part.node
+                        )),
+                    );
+                    return None;
+                }
+                other => {
+                    self.diags.push(Diagnostic::error(
+                        diag::TYPE_MISMATCH,
+                        format!(
+                            "`{prefix}` is {}; it has no field `{}`",
+                            describe(&self.schema, other),
+                            part.node
+                        ),
+                        part.span,
+                    ));
+                    return None;
+                }
+            }
+        }
+        Some((cur, ty))
+    }
+
+    /// A name that is no variable, let or field: an enum value or a bank code,
+    /// as the other side of a comparison asks.
+    fn bare_name(
+        &mut self,
+        name: &ast::Ident,
+        span: Span,
+        scope: &Scope,
+        hint: Option<&Type>,
+    ) -> Option<(CExpr, Type)> {
+        match hint {
+            Some(Type::Enum(e)) => {
+                let values = self.schema.enums.get(*e as usize).cloned().unwrap_or_default();
+                match values.iter().position(|v| *v == name.node) {
+                    Some(i) => Some((CExpr::Const(Field::Enum(u32::try_from(i).unwrap_or(0))), Type::Enum(*e))),
+                    None => {
+                        let h = suggest(&name.node, values.iter().map(String::as_str));
+                        self.diags.push(
+                            Diagnostic::error(
+                                diag::UNKNOWN_VALUE,
+                                format!("`{}` is not a value of this enum", name.node),
+                                span,
+                            )
+                            .with_label("unknown value")
+                            .with_help(match h {
+                                Some(h) => format!("did you mean `{h}`? the values are {}", values.join(", ")),
+                                None => format!("the values are {}", values.join(", ")),
+                            }),
+                        );
+                        None
+                    }
+                }
+            }
+            Some(Type::Bank) => self.bank_const(&name.node, span),
+            _ if self.banks.list.iter().any(|b| b.code == name.node) => self.bank_const(&name.node, span),
+            _ => {
+                let names: Vec<&str> = scope
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .chain(self.let_decls.iter().map(|l| l.name.node.as_str()))
+                    .chain(self.root_names())
+                    .collect();
+                let h = suggest(&name.node, names).map(str::to_string);
+                self.diags.push(self.unknown_field_diag(&name.node, "", span, h));
+                None
+            }
+        }
+    }
+
+    fn binary(
+        &mut self,
+        op: BinOp,
+        l: &ast::Expr,
+        r: &ast::Expr,
+        scope: &mut Scope,
+        ctx: Ctx,
+    ) -> Option<(CExpr, Type)> {
+        if matches!(op, BinOp::And | BinOp::Or) {
+            let lc = self.expr(l, scope, ctx, None);
+            let rc = self.expr(r, scope, ctx, None);
+            let ((lc, lt), (rc, rt)) = (lc?, rc?);
+            let what = format!("an operand of `{}`", op.as_str());
+            let ok_l = self.expect(&lt, &Type::Bool, l.span, &what);
+            let ok_r = self.expect(&rt, &Type::Bool, r.span, &what);
+            ok_l.and(ok_r)?;
+            let e = if op == BinOp::And {
+                CExpr::And(Box::new(lc), Box::new(rc))
+            } else {
+                CExpr::Or(Box::new(lc), Box::new(rc))
+            };
+            return Some((e, Type::Bool));
+        }
+        if matches!(op, BinOp::In | BinOp::NotIn) {
+            let (lc, lt) = self.expr(l, scope, ctx, None)?;
+            let ExprKind::List(items) = &r.node else {
+                self.diags.push(
+                    Diagnostic::error(
+                        diag::TYPE_MISMATCH,
+                        format!("`{}` needs a list `[...]` on its right", op.as_str()),
+                        r.span,
+                    )
+                    .with_help("write `x in [a, b, c]`"),
+                );
+                return None;
+            };
+            let mut out = Vec::new();
+            for item in items {
+                let (c, t) = self.expr(item, scope, ctx, Some(&lt))?;
+                self.expect(&t, &lt, item.span, "a list item")?;
+                out.push(c);
+            }
+            let e = CExpr::In(Box::new(lc), out);
+            return Some((if op == BinOp::NotIn { CExpr::Not(Box::new(e)) } else { e }, Type::Bool));
+        }
+        // A comparison: resolve the side that names itself first, so that a bare
+        // enum value or bank code on the other side can take its type.
+        let ((lc, lt), (rc, rt)) = if self.is_bare(l, scope) && !self.is_bare(r, scope) {
+            let rv = self.expr(r, scope, ctx, None)?;
+            let lv = self.expr(l, scope, ctx, Some(&rv.1))?;
+            (lv, rv)
+        } else {
+            let lv = self.expr(l, scope, ctx, None)?;
+            let rv = self.expr(r, scope, ctx, Some(&lv.1))?;
+            (lv, rv)
+        };
+        let cmp = match op {
+            BinOp::Eq => CmpOp::Eq,
+            BinOp::Ne => CmpOp::Ne,
+            BinOp::Lt => CmpOp::Lt,
+            BinOp::Le => CmpOp::Le,
+            BinOp::Gt => CmpOp::Gt,
+            _ => CmpOp::Ge,
+        };
+        if lt != rt {
+            self.diags.push(
+                Diagnostic::error(
+                    diag::TYPE_MISMATCH,
+                    format!(
+                        "cannot compare {} with {}",
+                        describe(&self.schema, &lt),
+                        describe(&self.schema, &rt)
+                    ),
+                    l.span.to(r.span),
+                )
+                .with_secondary(l.span, describe(&self.schema, &lt))
+                .with_secondary(r.span, describe(&self.schema, &rt)),
+            );
+            return None;
+        }
+        let ordered = matches!(cmp, CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge);
+        if ordered && !matches!(lt, Type::Number | Type::Date) {
+            self.diags.push(
+                Diagnostic::error(
+                    diag::TYPE_MISMATCH,
+                    format!(
+                        "`{}` compares numbers or dates, not {}",
+                        op.as_str(),
+                        describe(&self.schema, &lt)
+                    ),
+                    l.span.to(r.span),
+                )
+                .with_help("for texts, compare their `length(...)`"),
+            );
+            return None;
+        }
+        if matches!(lt, Type::Record(_) | Type::List(_)) {
+            self.diags.push(Diagnostic::error(
+                diag::TYPE_MISMATCH,
+                "records and lists cannot be compared",
+                l.span.to(r.span),
+            ));
+            return None;
+        }
+        Some((CExpr::Cmp(cmp, Box::new(lc), Box::new(rc)), Type::Bool))
+    }
+
+    /// A charset argument: a declared charset, a built-in class, or a text
+    /// literal of characters.
+    fn charset_arg(&mut self, e: &ast::Expr) -> Option<u32> {
+        let anon = |this: &mut Self, classes: Vec<Class>| {
+            this.charsets.push(Charset::new(classes, Vec::new()));
+            Some(u32::try_from(this.charsets.len() - 1).unwrap_or(u32::MAX))
+        };
+        match &e.node {
+            ExprKind::Path(p) if p.len() == 1 => {
+                let name = &p[0].node;
+                if let Some(&id) = self.charset_names.get(name) {
+                    return Some(id);
+                }
+                if let Some(classes) = Class::builtin(name) {
+                    return anon(self, classes);
+                }
+                let hint = suggest(
+                    name,
+                    self.charset_names
+                        .keys()
+                        .map(String::as_str)
+                        .chain(Class::BUILTIN_NAMES.iter().copied()),
+                );
+                self.diags.push(
+                    Diagnostic::error(diag::UNKNOWN_CHARSET, format!("unknown charset `{name}`"), e.span).with_help(
+                        hint.map_or_else(
+                            || {
+                                "declare it with `charset name = ...`, or give the characters as a text \"...\""
+                                    .to_string()
+                            },
+                            |h| format!("did you mean `{h}`?"),
+                        ),
+                    ),
+                );
+                None
+            }
+            ExprKind::Literal(Literal::Text(s)) => anon(self, s.chars().map(|c| Class::Range(c, c)).collect()),
+            _ => {
+                self.diags.push(Diagnostic::error(
+                    diag::TYPE_MISMATCH,
+                    "expected a charset: its name, or the characters as a text \"...\"",
+                    e.span,
+                ));
+                None
+            }
+        }
+    }
+
+    fn pattern_arg(&mut self, e: &ast::Expr) -> Option<u32> {
+        match &e.node {
+            ExprKind::Path(p) if p.len() == 1 => {
+                let name = &p[0].node;
+                if let Some(&id) = self.pattern_names.get(name) {
+                    return Some(id);
+                }
+                let hint = suggest(name, self.pattern_names.keys().map(String::as_str));
+                self.diags.push(
+                    Diagnostic::error(diag::UNKNOWN_FUNCTION, format!("unknown pattern `{name}`"), e.span).with_help(
+                        hint.map_or_else(
+                            || "declare it with `pattern name = r\"...\"`, or write the pattern as a text".to_string(),
+                            |h| format!("did you mean `{h}`?"),
+                        ),
+                    ),
+                );
+                None
+            }
+            ExprKind::Literal(Literal::Text(s)) => self.regex(s, e.span),
+            _ => {
+                self.diags.push(Diagnostic::error(
+                    diag::TYPE_MISMATCH,
+                    "expected a pattern: its name, or a text r\"...\"",
+                    e.span,
+                ));
+                None
+            }
+        }
+    }
+
+    fn fired_arg(&mut self, e: &ast::Expr, ctx: Ctx) -> Option<u32> {
+        let id = match &e.node {
+            ExprKind::RuleRef(id) => id.clone(),
+            ExprKind::Path(p) if p.len() == 1 => p[0].node.clone(),
+            _ => {
+                self.diags
+                    .push(Diagnostic::error(diag::UNKNOWN_RULE, "`fired` takes a rule id", e.span));
+                return None;
+            }
+        };
+        if let Some(i) = self.rule_ids[..ctx.fired_limit.min(self.rule_ids.len())]
+            .iter()
+            .position(|r| *r == id)
+        {
+            return Some(u32::try_from(i).unwrap_or(u32::MAX));
+        }
+        let later = self.rule_ids.contains(&id);
+        let hint = suggest(&id, self.rule_ids.iter().map(String::as_str));
+        self.diags.push(
+            Diagnostic::error(diag::UNKNOWN_RULE, format!("unknown rule `{id}`"), e.span).with_help(if later {
+                "a rule may refer only to rules declared before it".to_string()
+            } else {
+                hint.map_or_else(
+                    || "name a rule declared before this one".to_string(),
+                    |h| format!("did you mean `{h}`?"),
+                )
+            }),
+        );
+        None
+    }
+
+    fn call(
+        &mut self,
+        name: &ast::Ident,
+        args: &[ast::Expr],
+        span: Span,
+        scope: &mut Scope,
+        ctx: Ctx,
+    ) -> Option<(CExpr, Type)> {
+        use Builtin as B;
+        use Type as T;
+        const FUNCTIONS: &[&str] = &[
+            "length",
+            "size",
+            "nfc",
+            "trim",
+            "fold_space",
+            "ascii_lower",
+            "lower",
+            "normalize_name",
+            "only",
+            "has_any",
+            "first_outside",
+            "remove",
+            "starts_with",
+            "ends_with",
+            "contains",
+            "strip_prefix",
+            "matches",
+            "present",
+            "fired",
+            "char_name",
+            "char_code",
+            "confusable_hint",
+            "luhn",
+            "icao9303",
+            "mod11_2",
+            "mask",
+        ];
+        // (builtin, parameter types, result) for functions of plain values.
+        let text1 = |b: B, ret: T| Some((b, vec![T::Text], ret));
+        let sig: Option<(B, Vec<T>, T)> = match name.node.as_str() {
+            "length" => text1(B::Length, T::Number),
+            "nfc" => text1(B::Nfc, T::Text),
+            "trim" => text1(B::Trim, T::Text),
+            "fold_space" => text1(B::FoldSpace, T::Text),
+            "ascii_lower" => text1(B::AsciiLower, T::Text),
+            "lower" => text1(B::Lower, T::Text),
+            "normalize_name" => text1(B::NormalizeName, T::Text),
+            "char_name" => text1(B::CharName, T::Text),
+            "char_code" => text1(B::CharCode, T::Text),
+            "confusable_hint" => text1(B::ConfusableHint, T::Text),
+            "luhn" => text1(B::Luhn, T::Bool),
+            "icao9303" => text1(B::Icao9303, T::Bool),
+            "mod11_2" => text1(B::Mod11_2, T::Bool),
+            "mask" => text1(B::Mask, T::Text),
+            "starts_with" => Some((B::StartsWith, vec![T::Text, T::Text], T::Bool)),
+            "ends_with" => Some((B::EndsWith, vec![T::Text, T::Text], T::Bool)),
+            "contains" => Some((B::Contains, vec![T::Text, T::Text], T::Bool)),
+            "strip_prefix" => Some((B::StripPrefix, vec![T::Text, T::Text], T::Text)),
+            _ => None,
+        };
+        let arity = |this: &mut Self, n: usize, usage: &str| -> Option<()> {
+            if args.len() == n {
+                return Some(());
+            }
+            this.diags.push(
+                Diagnostic::error(
+                    diag::UNKNOWN_FUNCTION,
+                    format!(
+                        "`{}` takes {n} argument{}, found {}",
+                        name.node,
+                        if n == 1 { "" } else { "s" },
+                        args.len()
+                    ),
+                    span,
+                )
+                .with_help(format!("usage: `{usage}`")),
+            );
+            None
+        };
+        if let Some((b, params, ret)) = sig {
+            let usage = format!(
+                "{}({})",
+                name.node,
+                params
+                    .iter()
+                    .map(|p| self.schema.type_name(p))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            arity(self, params.len(), &usage)?;
+            let mut out = Vec::new();
+            let mut ok = true;
+            for (a, p) in args.iter().zip(&params) {
+                match self.expr(a, scope, ctx, Some(p)) {
+                    Some((c, t)) => {
+                        ok &= self
+                            .expect(&t, p, a.span, &format!("the argument of `{}`", name.node))
+                            .is_some();
+                        out.push(c);
+                    }
+                    None => ok = false,
+                }
+            }
+            return ok.then_some((CExpr::Call(b, out), ret));
+        }
+        let text_and = |this: &mut Self, scope: &mut Scope| -> Option<CExpr> {
+            let (c, t) = this.expr(&args[0], scope, ctx, None)?;
+            this.expect(
+                &t,
+                &T::Text,
+                args[0].span,
+                &format!("the first argument of `{}`", name.node),
+            )?;
+            Some(c)
+        };
+        match name.node.as_str() {
+            "size" => {
+                arity(self, 1, "size(list)")?;
+                let (c, t) = self.expr(&args[0], scope, ctx, None)?;
+                if !matches!(t, T::List(_)) {
+                    self.expect(&t, &T::List(Box::new(T::Text)), args[0].span, "the argument of `size`")?;
+                }
+                Some((CExpr::Call(B::Size, vec![c]), T::Number))
+            }
+            "only" | "has_any" | "first_outside" | "remove" => {
+                arity(self, 2, &format!("{}(text, charset)", name.node))?;
+                let c = text_and(self, scope);
+                let set = self.charset_arg(&args[1]);
+                let (c, set) = (c?, set?);
+                let (b, ret) = match name.node.as_str() {
+                    "only" => (B::Only(set), T::Bool),
+                    "has_any" => (B::HasAny(set), T::Bool),
+                    "first_outside" => (B::FirstOutside(set), T::Text),
+                    _ => (B::Remove(set), T::Text),
+                };
+                Some((CExpr::Call(b, vec![c]), ret))
+            }
+            "matches" => {
+                arity(self, 2, "matches(text, pattern)")?;
+                let c = text_and(self, scope);
+                let p = self.pattern_arg(&args[1]);
+                Some((CExpr::Call(B::Matches(p?), vec![c?]), T::Bool))
+            }
+            "present" => {
+                arity(self, 1, "present(field)")?;
+                let (c, _) = self.expr(&args[0], scope, ctx, None)?;
+                Some((CExpr::Call(B::Present, vec![c]), T::Bool))
+            }
+            "fired" => {
+                arity(self, 1, "fired(rule-id)")?;
+                Some((CExpr::Fired(self.fired_arg(&args[0], ctx)?), T::Bool))
+            }
+            other => {
+                let hint = suggest(other, FUNCTIONS.iter().copied());
+                self.diags.push(
+                    Diagnostic::error(diag::UNKNOWN_FUNCTION, format!("unknown function `{other}`"), name.span)
+                        .with_label("not a built-in function")
+                        .with_help(hint.map_or_else(
+                            || format!("the functions are {}", FUNCTIONS.join(", ")),
+                            |h| format!("did you mean `{h}`?"),
+                        )),
+                );
+                None
+            }
+        }
+    }
+}

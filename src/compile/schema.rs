@@ -1,0 +1,464 @@
+//! Compiling the schema, bank declarations, charsets and patterns.
+
+use super::{Compiler, suggest};
+use crate::ast::{self, Literal, TypeExpr};
+use crate::charset::{Charset, Class};
+use crate::date::Date;
+use crate::decimal::Decimal;
+use crate::diag::{self, Diagnostic};
+use crate::ir::{Bank, BankAttribute, FieldSchema, RecordSchema, Type, Validity, bank_key};
+use crate::record::{BankValue, Field};
+use crate::source::{Span, Spanned};
+use std::collections::HashMap;
+
+/// The most characters a pattern may have, and the compiled size it may take.
+pub const MAX_PATTERN_LEN: usize = 4096;
+const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+
+impl Compiler<'_> {
+    /// Lowers a record type into `schema.records`, returning its index.
+    pub(super) fn record_type(&mut self, rec: &ast::RecordType) -> u32 {
+        let index = self.schema.records.len();
+        self.schema.records.push(RecordSchema::default());
+        let mut fields: Vec<FieldSchema> = Vec::new();
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for f in &rec.fields {
+            if let Some(prev) = seen.insert(f.name.node.as_str(), f.name.span) {
+                self.diags.push(
+                    Diagnostic::error(
+                        diag::DUPLICATE,
+                        format!("field `{}` is declared twice", f.name.node),
+                        f.name.span,
+                    )
+                    .with_label("declared again here")
+                    .with_secondary(prev, "first declared here"),
+                );
+                continue;
+            }
+            // A field of an unknown type stays declared (as text) so that its
+            // uses do not report a second, misleading error.
+            let ty = self.type_expr(&f.ty).unwrap_or(Type::Text);
+            let default = f
+                .default
+                .as_ref()
+                .and_then(|d| self.literal_of_type(d, &ty, "default value"));
+            fields.push(FieldSchema {
+                name: f.name.node.clone(),
+                ty,
+                optional: f.optional,
+                default,
+            });
+        }
+        if let Some(slot) = self.schema.records.get_mut(index) {
+            slot.fields = fields;
+        }
+        u32::try_from(index).unwrap_or(u32::MAX)
+    }
+
+    fn type_expr(&mut self, ty: &Spanned<TypeExpr>) -> Option<Type> {
+        Some(match &ty.node {
+            TypeExpr::Named(name) => match name.as_str() {
+                "text" => Type::Text,
+                "bool" => Type::Bool,
+                "decimal" | "number" => Type::Number,
+                "date" => Type::Date,
+                "bank" => Type::Bank,
+                other => {
+                    let hint = suggest(other, ["text", "bool", "decimal", "date", "bank"]);
+                    self.diags.push(
+                        Diagnostic::error(diag::UNKNOWN_TYPE, format!("unknown type `{other}`"), ty.span)
+                            .with_label("not a type")
+                            .with_help(hint.map_or_else(
+                                || "a type is `text`, `bool`, `decimal`, `date`, `bank`, an enum `a | b`, a record `{ ... }` or `list of T`".to_string(),
+                                |h| format!("did you mean `{h}`?"),
+                            )),
+                    );
+                    return None;
+                }
+            },
+            TypeExpr::Enum(values) => {
+                let mut names: Vec<String> = Vec::new();
+                for v in values {
+                    if names.contains(&v.node) {
+                        self.diags.push(Diagnostic::error(
+                            diag::DUPLICATE,
+                            format!("enum value `{}` is listed twice", v.node),
+                            v.span,
+                        ));
+                    } else {
+                        names.push(v.node.clone());
+                    }
+                }
+                self.schema.enums.push(names);
+                Type::Enum(u32::try_from(self.schema.enums.len() - 1).unwrap_or(u32::MAX))
+            }
+            TypeExpr::List(inner) => Type::List(Box::new(self.type_expr(inner)?)),
+            TypeExpr::Record(rec) => Type::Record(self.record_type(rec)),
+        })
+    }
+
+    /// A literal checked against a type, as a field value.
+    pub(super) fn literal_of_type(&mut self, lit: &Spanned<Literal>, ty: &Type, what: &str) -> Option<Field> {
+        let found = match &lit.node {
+            Literal::Text(_) => "text",
+            Literal::Number(_) => "a number",
+            Literal::Date(_) => "a date",
+            Literal::Bool(_) => "a bool",
+            Literal::Name(_) => "a name",
+        };
+        let value = match (&lit.node, ty) {
+            (Literal::Text(s), Type::Text) => Some(Field::Text(s.as_str().into())),
+            (Literal::Bool(b), Type::Bool) => Some(Field::Bool(*b)),
+            (Literal::Number(n), Type::Number) => Decimal::parse(n).ok().map(Field::Num),
+            (Literal::Date(d), Type::Date) => match Date::parse(d) {
+                Some(d) => Some(Field::Date(d)),
+                None => {
+                    self.bad_date(d, lit.span);
+                    return None;
+                }
+            },
+            (Literal::Name(n), Type::Enum(e)) => {
+                let values = self.schema.enums.get(*e as usize).cloned().unwrap_or_default();
+                match values.iter().position(|v| v == n) {
+                    Some(i) => Some(Field::Enum(u32::try_from(i).unwrap_or(0))),
+                    None => {
+                        self.diags.push(
+                            Diagnostic::error(
+                                diag::UNKNOWN_VALUE,
+                                format!("`{n}` is not a value of this enum"),
+                                lit.span,
+                            )
+                            .with_help(format!("expected one of {}", values.join(", "))),
+                        );
+                        return None;
+                    }
+                }
+            }
+            (Literal::Name(n), Type::Bank) | (Literal::Text(n), Type::Bank) => Some(Field::Bank(BankValue {
+                id: None,
+                typed: n.as_str().into(),
+            })),
+            _ => None,
+        };
+        if value.is_none() {
+            self.diags.push(
+                Diagnostic::error(
+                    diag::TYPE_MISMATCH,
+                    format!("{what} must be {}, found {found}", self.schema.type_name(ty)),
+                    lit.span,
+                )
+                .with_label("wrong type"),
+            );
+        }
+        value
+    }
+
+    pub(super) fn bad_date(&mut self, text: &str, span: Span) {
+        self.diags.push(
+            Diagnostic::error(diag::LITERAL, format!("`{text}` is not a calendar date"), span)
+                .with_help("write a date that exists, as `YYYY-MM-DD`"),
+        );
+    }
+
+    pub(super) fn validity(&mut self, dates: &ast::Dates) -> Validity {
+        let one = |this: &mut Self, list: &[Spanned<String>], what: &str| -> Option<Date> {
+            if let Some(second) = list.get(1) {
+                this.diags.push(Diagnostic::error(
+                    diag::EFFECTIVE,
+                    format!("`{what}` is given twice"),
+                    second.span,
+                ));
+            }
+            let first = list.first()?;
+            let date = Date::parse(&first.node);
+            if date.is_none() {
+                this.bad_date(&first.node, first.span);
+            }
+            date
+        };
+        let effective = one(self, &dates.effective, "effective");
+        let until = one(self, &dates.until, "until");
+        if let (Some(e), Some(u), Some(span)) = (effective, until, dates.until.first().map(|d| d.span))
+            && u <= e
+        {
+            self.diags.push(
+                Diagnostic::error(
+                    diag::EFFECTIVE,
+                    format!("`until {u}` is not after `effective {e}`"),
+                    span,
+                )
+                .with_help("the end date is exclusive and must come after the start date"),
+            );
+        }
+        Validity { effective, until }
+    }
+
+    pub(super) fn bank_attributes(&mut self, decls: &[&ast::BankAttrDecl]) {
+        for d in decls {
+            if self.banks.attributes.iter().any(|a| a.name == d.name.node) || d.name.node == "known" {
+                self.diags.push(Diagnostic::error(
+                    diag::DUPLICATE,
+                    format!("bank attribute `{}` is declared twice", d.name.node),
+                    d.name.span,
+                ));
+                continue;
+            }
+            let ty = match d.ty.node.as_str() {
+                "text" => Type::Text,
+                "bool" => Type::Bool,
+                "decimal" => Type::Number,
+                "date" => Type::Date,
+                other => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            diag::UNKNOWN_TYPE,
+                            format!("unknown attribute type `{other}`"),
+                            d.ty.span,
+                        )
+                        .with_help("a bank attribute is `text`, `bool`, `decimal` or `date`"),
+                    );
+                    continue;
+                }
+            };
+            let Some(default) = self.literal_of_type(&d.default, &ty, "the default") else {
+                continue;
+            };
+            self.banks.attributes.push(BankAttribute {
+                name: d.name.node.clone(),
+                ty,
+                default,
+            });
+        }
+    }
+
+    pub(super) fn banks(&mut self, decls: &[&ast::BankDecl]) {
+        let mut codes: HashMap<&str, Span> = HashMap::new();
+        for d in decls {
+            if let Some(prev) = codes.insert(d.code.node.as_str(), d.code.span) {
+                self.diags.push(
+                    Diagnostic::error(
+                        diag::DUPLICATE,
+                        format!("bank `{}` is declared twice", d.code.node),
+                        d.code.span,
+                    )
+                    .with_secondary(prev, "first declared here"),
+                );
+                continue;
+            }
+            let mut names = vec![Vec::new(); self.languages.len()];
+            for (lang, list) in &d.names {
+                match self.languages.iter().position(|l| *l == lang.node) {
+                    Some(i) => names[i].extend(list.iter().map(|n| n.node.clone())),
+                    None => self.unknown_language(lang),
+                }
+            }
+            let mut attrs: Vec<Field> = self.banks.attributes.iter().map(|a| a.default.clone()).collect();
+            for (name, value) in &d.attrs {
+                let Some(i) = self.banks.attributes.iter().position(|a| a.name == name.node) else {
+                    let hint = suggest(&name.node, self.banks.attributes.iter().map(|a| a.name.as_str()));
+                    let mut diag = Diagnostic::error(
+                        diag::BANK_ATTRIBUTE,
+                        format!("unknown bank attribute `{}`", name.node),
+                        name.span,
+                    );
+                    diag = diag.with_help(match hint {
+                        Some(h) => format!("did you mean `{h}`?"),
+                        None => format!("declare it first: `bank attribute {}: bool = false`", name.node),
+                    });
+                    self.diags.push(diag);
+                    continue;
+                };
+                let ty = self.banks.attributes[i].ty.clone();
+                if let Some(v) = self.literal_of_type(value, &ty, "the attribute value") {
+                    attrs[i] = v;
+                }
+            }
+            let validity = self.validity(&d.dates);
+            let id = u32::try_from(self.banks.list.len()).unwrap_or(u32::MAX);
+            let aliases: Vec<String> = d.aliases.iter().map(|a| a.node.clone()).collect();
+            let keys = std::iter::once(&d.code.node)
+                .chain(names.iter().flatten())
+                .chain(aliases.iter());
+            for key in keys {
+                let entry = self.banks.lookup.entry(bank_key(key)).or_default();
+                if !entry.contains(&id) {
+                    entry.push(id);
+                }
+            }
+            self.banks.list.push(Bank {
+                code: d.code.node.clone(),
+                names,
+                aliases,
+                attrs,
+                validity,
+            });
+        }
+    }
+
+    pub(super) fn unknown_language(&mut self, lang: &ast::Ident) {
+        self.diags.push(
+            Diagnostic::error(
+                diag::UNKNOWN_LANGUAGE,
+                format!("language `{}` is not declared by the policy", lang.node),
+                lang.span,
+            )
+            .with_help(format!("the policy's languages are {}", self.languages.join(", "))),
+        );
+    }
+
+    /// Compiles every charset declaration (in any order; cycles are errors).
+    pub(super) fn charsets(&mut self, decls: &[&ast::CharsetDecl]) {
+        for d in decls {
+            if self.charset_names.contains_key(d.name.node.as_str()) || Class::builtin(&d.name.node).is_some() {
+                self.diags.push(Diagnostic::error(
+                    diag::DUPLICATE,
+                    format!(
+                        "charset `{}` is declared twice or shadows a built-in class",
+                        d.name.node
+                    ),
+                    d.name.span,
+                ));
+                continue;
+            }
+            let (inc, exc) = self.charset_classes(&d.expr, decls, 0);
+            let id = u32::try_from(self.charsets.len()).unwrap_or(u32::MAX);
+            self.charsets.push(Charset::new(inc, exc));
+            self.charset_names.insert(d.name.node.clone(), id);
+        }
+    }
+
+    fn charset_classes(
+        &mut self,
+        e: &ast::CharsetExpr,
+        decls: &[&ast::CharsetDecl],
+        depth: usize,
+    ) -> (Vec<Class>, Vec<Class>) {
+        let mut inc = Vec::new();
+        for t in &e.include {
+            inc.extend(self.charset_term(t, decls, depth));
+        }
+        let mut exc = Vec::new();
+        for t in &e.exclude {
+            exc.extend(self.charset_term(t, decls, depth));
+        }
+        (inc, exc)
+    }
+
+    /// The classes of one term. A named charset inside another contributes its
+    /// `include` part only when it has no `except`; otherwise it is an error.
+    fn charset_term(&mut self, t: &Spanned<ast::CharsetTerm>, decls: &[&ast::CharsetDecl], depth: usize) -> Vec<Class> {
+        match &t.node {
+            ast::CharsetTerm::Chars(s) => s.chars().map(|c| Class::Range(c, c)).collect(),
+            ast::CharsetTerm::Range(a, b) => vec![Class::Range(*a, *b)],
+            ast::CharsetTerm::Class(f, arg) if f.node == "script" => match Class::script(&arg.node) {
+                Some(c) => vec![c],
+                None => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            diag::UNKNOWN_CHARSET,
+                            format!("unknown Unicode script `{}`", arg.node),
+                            arg.span,
+                        )
+                        .with_help(
+                            "use a script's full or short name, as `script(Han)`, `script(Latin)`, `script(Cyrl)`",
+                        ),
+                    );
+                    Vec::new()
+                }
+            },
+            ast::CharsetTerm::Class(f, _) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        diag::UNKNOWN_CHARSET,
+                        format!("unknown class function `{}`", f.node),
+                        f.span,
+                    )
+                    .with_help("the class function is `script(Name)`"),
+                );
+                Vec::new()
+            }
+            ast::CharsetTerm::Named(name) => {
+                if let Some(classes) = Class::builtin(name) {
+                    return classes;
+                }
+                match decls.iter().find(|d| d.name.node == *name) {
+                    Some(d) if depth < 16 && d.expr.exclude.is_empty() => {
+                        let (inc, _) = self.charset_classes(&d.expr, decls, depth + 1);
+                        inc
+                    }
+                    Some(_) => {
+                        self.diags.push(
+                            Diagnostic::error(diag::UNKNOWN_CHARSET, format!("charset `{name}` cannot be used inside another charset here"), t.span)
+                                .with_help("a charset used inside another must not use `except` and may nest at most 16 deep, without cycles"),
+                        );
+                        Vec::new()
+                    }
+                    None => {
+                        let builtins = Class::BUILTIN_NAMES.iter().copied();
+                        let hint = suggest(name, builtins.chain(decls.iter().map(|d| d.name.node.as_str())));
+                        self.diags.push(
+                            Diagnostic::error(
+                                diag::UNKNOWN_CHARSET,
+                                format!("unknown character class `{name}`"),
+                                t.span,
+                            )
+                            .with_help(hint.map_or_else(
+                                || format!("built-in classes: {}, script(Name)", Class::BUILTIN_NAMES.join(", ")),
+                                |h| format!("did you mean `{h}`?"),
+                            )),
+                        );
+                        Vec::new()
+                    }
+                }
+            }
+        }
+    }
+
+    /// Compiles a regular expression with size limits; `None` after an error.
+    pub(super) fn regex(&mut self, text: &str, span: Span) -> Option<u32> {
+        if let Some(&id) = self.pattern_cache.get(text) {
+            return Some(id);
+        }
+        if text.len() > MAX_PATTERN_LEN {
+            self.diags.push(Diagnostic::error(
+                diag::PATTERN,
+                format!("pattern is {} bytes long; the limit is {MAX_PATTERN_LEN}", text.len()),
+                span,
+            ));
+            return None;
+        }
+        match regex::RegexBuilder::new(text)
+            .size_limit(PATTERN_SIZE_LIMIT)
+            .dfa_size_limit(PATTERN_SIZE_LIMIT)
+            .nest_limit(64)
+            .build()
+        {
+            Ok(re) => {
+                let id = u32::try_from(self.patterns.len()).unwrap_or(u32::MAX);
+                self.patterns.push(re);
+                self.pattern_cache.insert(text.to_string(), id);
+                Some(id)
+            }
+            Err(e) => {
+                let detail = e.to_string();
+                let last = detail
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("invalid")
+                    .trim();
+                self.diags.push(
+                    Diagnostic::error(
+                        diag::PATTERN,
+                        format!("invalid pattern: {}", last.trim_start_matches("error: ")),
+                        span,
+                    )
+                    .with_help(
+                        "patterns use the `regex` crate's syntax; look-around and back-references are not supported",
+                    ),
+                );
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! Diagnostics: errors and warnings about a policy, as data.
+//!
+//! Every diagnostic has a stable code (see [`CODES`]), a message in the house
+//! style (lower-case, no trailing period, user input in backticks), a primary
+//! span, optional secondary labels and an optional help line. Rendering to
+//! text or JSON happens at the edge ([`render_human`], [`to_json`]).
+
+use crate::source::{SourceMap, Span, ceil_char_boundary, floor_char_boundary, line_col};
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub span: Option<Span>,
+    pub label: Option<String>,
+    pub secondary: Vec<(Span, String)>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, message: impl Into<String>, span: Span) -> Self {
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            span: Some(span),
+            label: None,
+            secondary: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn warning(code: &'static str, message: impl Into<String>, span: Span) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message, span)
+        }
+    }
+
+    /// A diagnostic with no place in a file (e.g. a policy directory that is empty).
+    pub fn global(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            span: None,
+            ..Diagnostic::error(code, message, Span::default())
+        }
+    }
+
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_secondary(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.secondary.push((span, label.into()));
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Sorts diagnostics by file and position, errors before warnings at one place.
+pub fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by_key(|d| {
+        let s = d.span.unwrap_or_default();
+        (d.span.is_some(), s.file, s.start, s.end, d.severity, d.code)
+    });
+}
+
+/// Renders diagnostics as text, with a caret snippet for each.
+pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, styled: bool) -> String {
+    let renderer = if styled { Renderer::styled() } else { Renderer::plain() };
+    let mut out = String::new();
+    for d in diags {
+        out.push_str(&renderer.render(&build_report(d, sources)));
+        out.push_str("\n\n");
+    }
+    out
+}
+
+fn build_report<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> Vec<Group<'a>> {
+    let level = match d.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+    };
+    let title = level.primary_title(d.message.as_str()).id(d.code);
+    let mut groups = Vec::new();
+    match d.span.and_then(|s| sources.get(s.file).map(|src| (s, src))) {
+        Some((span, src)) => {
+            let text: &str = &src.text;
+            let mut snippet = Snippet::source(text).path(src.name.as_str()).fold(true);
+            let primary = AnnotationKind::Primary.span(char_range(text, span));
+            snippet = snippet.annotation(match &d.label {
+                Some(l) => primary.label(l.as_str()),
+                None => primary,
+            });
+            for (s, l) in &d.secondary {
+                if s.file == span.file {
+                    snippet = snippet.annotation(AnnotationKind::Context.span(char_range(text, *s)).label(l.as_str()));
+                }
+            }
+            let mut g = title.element(snippet);
+            if let Some(h) = &d.help {
+                g = g.element(Level::HELP.message(h.as_str()));
+            }
+            groups.push(g);
+        }
+        None => {
+            let mut g = Group::with_title(title);
+            if let Some(h) = &d.help {
+                g = g.element(Level::HELP.message(h.as_str()));
+            }
+            groups.push(g);
+        }
+    }
+    groups
+}
+
+/// A byte range widened to character boundaries (the renderer needs them).
+fn char_range(text: &str, span: Span) -> std::ops::Range<usize> {
+    let start = floor_char_boundary(text, span.start as usize);
+    let end = ceil_char_boundary(text, (span.end as usize).max(start));
+    start..end
+}
+
+/// One diagnostic as a JSON object, for editors and CI.
+pub fn to_json(d: &Diagnostic, sources: &SourceMap) -> serde_json::Value {
+    let location = d.span.and_then(|s| {
+        let src = sources.get(s.file)?;
+        let (line, column) = line_col(&src.text, s.start as usize);
+        let (end_line, end_column) = line_col(&src.text, s.end as usize);
+        Some(json!({
+            "file": src.name, "line": line, "column": column,
+            "end_line": end_line, "end_column": end_column,
+        }))
+    });
+    json!({
+        "code": d.code,
+        "severity": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
+        "message": d.message,
+        "location": location,
+        "label": d.label,
+        "help": d.help,
+    })
+}
+
+/// A documented diagnostic code.
+pub struct CodeDoc {
+    pub code: &'static str,
+    pub title: &'static str,
+    pub explanation: &'static str,
+    pub example: &'static str,
+    pub fix: &'static str,
+}
+
+macro_rules! codes {
+    ($($name:ident = $code:literal, $title:literal, $explanation:literal, $example:literal, $fix:literal;)*) => {
+        $(pub const $name: &str = $code;)*
+        /// Every diagnostic code, with what it means, an example and the fix.
+        pub const CODES: &[CodeDoc] = &[$(CodeDoc { code: $code, title: $title, explanation: $explanation, example: $example, fix: $fix }),*];
+    };
+}
+
+codes! {
+    SYNTAX = "E0001", "syntax error", "The text does not follow the grammar of the policy language.", "rule x reject { when }", "Complete or correct the construct the caret points at; the message lists what may stand there.";
+    TOO_DEEP = "E0002", "nesting too deep", "An expression or type nests deeper than the compiler allows (256 levels).", "not not not ... x", "Split the expression with `let` declarations.";
+    READ = "E0003", "cannot read a policy file", "A policy file or directory could not be read, is not UTF-8, or is too large.", "--policy missing.rules", "Check the path; policy files are UTF-8 text with the extension `.rules`.";
+    HEADER = "E0010", "missing or repeated policy header", "A policy has exactly one `policy \"name\" version \"v\" languages ...` declaration and exactly one `schema`.", "a policy directory with two `policy` lines", "Keep one header and one schema across the policy's files.";
+    DUPLICATE = "E0011", "duplicate name", "Two declarations of the same kind share a name: rules, messages, banks, charsets, patterns, lets, fields or bank attributes.", "rule a reject {...}  rule a note {...}", "Rename or remove one of them.";
+    UNKNOWN_FIELD = "E0020", "unknown field", "A path names no field of the schema, no `let` and no bound variable.", "when applicant.nmae == \"x\"", "Use a field the schema declares (the help suggests the closest), or add it to the schema.";
+    TYPE_MISMATCH = "E0021", "type mismatch", "An operator or function got a value of the wrong type.", "when length(applicant.name) == \"2\"", "Compare values of one type; the message says which types were found.";
+    UNKNOWN_BANK = "E0022", "unknown bank", "A bank code is not declared by any `bank` block.", "when bank_card.bank == CMBX", "Use a declared bank code.";
+    UNKNOWN_MESSAGE = "E0023", "unknown message", "A rule names a message that no `message` block declares.", "message no_such_message", "Declare the message or fix its name.";
+    UNKNOWN_CHARSET = "E0024", "unknown character class", "A charset names a class, script or charset that does not exist.", "charset c = script(Hann)", "Use a built-in class (`ascii_letter`, `ascii_digit`, `white_space`, `invisible`, `script(Name)`) or a declared charset.";
+    UNKNOWN_FUNCTION = "E0025", "unknown function or wrong arguments", "A call names no built-in function, or passes the wrong number of arguments.", "when lenght(applicant.name) > 2", "Use a built-in function; the README lists them with their arguments.";
+    UNKNOWN_TYPE = "E0026", "unknown type", "A schema field or bank attribute names a type that does not exist.", "name: txt", "Use `text`, `bool`, `decimal`, `date`, `bank`, an enum `a | b`, a record `{...}` or `list of T`.";
+    UNKNOWN_VALUE = "E0027", "unknown enum value", "A name compared with an enum field is not one of its values.", "when bank_card.card_type == debit", "Use one of the values the schema declares for that field.";
+    UNKNOWN_OUTCOME = "E0028", "unknown outcome", "A rule's outcome is not `reject`, `limited`, `review` or `note`.", "rule a block { ... }", "Write one of `reject`, `limited`, `review`, `note`.";
+    UNKNOWN_LANGUAGE = "E0029", "unknown language", "A message gives a text in a language the policy header does not declare.", "message m { fr \"...\" }", "Add the language to the header or remove the text.";
+    UNKNOWN_RULE = "E0030", "unknown rule", "`fired(...)` names no rule declared before it.", "given not fired(phone-chars)", "Name a rule declared earlier in the policy.";
+    MISSING_LANGUAGE = "E0031", "message missing a language", "A message lacks a text for a language the policy declares.", "message m { en \"...\" }  # with languages en, zh", "Add the missing translation.";
+    PLACEHOLDER = "E0032", "placeholder cannot be filled", "A message text has a `{name}` that is neither a field path nor a `with` value of every rule that shows it.", "en \"bank {bnak}\"", "Fix the name, or add `with name = ...` to the rule.";
+    RULE_SHAPE = "E0033", "incomplete rule", "A rule needs exactly one `when`, at most one `given`, and at least one `message`; only the last message may be unconditional.", "rule a reject { message m }", "Add the missing clause.";
+    PATTERN = "E0034", "invalid pattern", "A pattern is not a valid regular expression, or is too large.", "pattern p = r\"[0-9\"", "Fix the regular expression (syntax of the `regex` crate: linear time, no look-around or back-references).";
+    LITERAL = "E0035", "invalid literal", "A date, number, escape or default value is malformed.", "effective 2026-02-30", "Write a real date `YYYY-MM-DD`, a number like `0.37`, or a valid `\\u{...}` escape.";
+    BANK_ATTRIBUTE = "E0036", "bad bank attribute", "A bank sets an attribute that no `bank attribute` declares, or gives it a value of the wrong type.", "bank X { supportd = true }", "Declare the attribute with `bank attribute name: type = default`, or fix its name.";
+    NEXT_STEP = "E0037", "bad next step", "A `next_step` block has a clause after `otherwise`, or more than one block exists.", "next_step { a otherwise b when x }", "Put `otherwise` last, in one block.";
+    EFFECTIVE = "E0038", "bad effective dates", "`until` is not after `effective`, or a date is given twice.", "effective 2027-01-01 until 2026-01-01", "Make the end date later than the start date.";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique() {
+        let mut seen = std::collections::BTreeSet::new();
+        for c in CODES {
+            assert!(seen.insert(c.code), "duplicate code {}", c.code);
+        }
+    }
+}

@@ -1,0 +1,510 @@
+//! Evaluation: a compiled [`RuleSet`] applied to one [`Record`].
+//!
+//! Pure and total: no IO, no panics, no errors. Conditions use three-valued
+//! logic: a comparison that reads an absent optional field is *unknown*;
+//! `false and unknown` is false, `true or unknown` is true, and a rule fires
+//! only when its guard and condition are definitely true.
+
+use crate::ast::Quantifier;
+use crate::date::Date;
+use crate::decimal::Decimal;
+use crate::ir::{Builtin, CExpr, CmpOp, Outcome, RuleSet, Template};
+use crate::record::{BankValue, Field, Record};
+use crate::text;
+use std::borrow::Cow;
+
+/// An application's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DecisionKind {
+    Accept,
+    Review,
+    Limited,
+    Reject,
+    Error,
+}
+
+impl DecisionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionKind::Accept => "accept",
+            DecisionKind::Review => "review",
+            DecisionKind::Limited => "limited",
+            DecisionKind::Reject => "reject",
+            DecisionKind::Error => "error",
+        }
+    }
+
+    pub const ALL: [DecisionKind; 5] = [
+        DecisionKind::Accept,
+        DecisionKind::Review,
+        DecisionKind::Limited,
+        DecisionKind::Reject,
+        DecisionKind::Error,
+    ];
+}
+
+/// A rule that fired, with its message in the chosen language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Index into [`RuleSet::rules`].
+    pub rule: usize,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub decision: DecisionKind,
+    /// Index into [`RuleSet::next_steps`].
+    pub next_step: Option<usize>,
+    pub violations: Vec<Violation>,
+}
+
+/// How to evaluate: the message language and the date rules are in force on.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub lang: usize,
+    pub as_of: Date,
+}
+
+/// A value during evaluation, borrowing from the record and the rule set.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'a> {
+    /// An absent optional field, or an unknown truth value.
+    Absent,
+    Bool(bool),
+    Text(Cow<'a, str>),
+    Num(Decimal),
+    Date(Date),
+    Enum(u32),
+    Bank(Option<u32>, &'a str),
+    Record(&'a [Field]),
+    List(&'a [Field]),
+}
+
+impl<'a> Value<'a> {
+    pub fn of(f: &'a Field) -> Value<'a> {
+        match f {
+            Field::Absent => Value::Absent,
+            Field::Bool(b) => Value::Bool(*b),
+            Field::Text(t) => Value::Text(Cow::Borrowed(t)),
+            Field::Num(n) => Value::Num(*n),
+            Field::Date(d) => Value::Date(*d),
+            Field::Enum(e) => Value::Enum(*e),
+            Field::Bank(BankValue { id, typed }) => Value::Bank(*id, typed),
+            Field::Record(r) => Value::Record(r),
+            Field::List(l) => Value::List(l),
+        }
+    }
+
+    fn truth(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+}
+
+fn tri(v: Option<bool>) -> Value<'static> {
+    v.map_or(Value::Absent, Value::Bool)
+}
+
+/// Evaluates every rule in force against one application.
+pub fn evaluate(rs: &RuleSet, record: &Record, opts: Options) -> Decision {
+    let mut ev = Evaluator::new(rs, record, opts);
+    let mut violations = Vec::new();
+    let mut worst: Option<Outcome> = None;
+    for (i, rule) in rs.rules.iter().enumerate() {
+        if !ev.rule_fires(i) {
+            continue;
+        }
+        if rule.outcome != Outcome::Note {
+            worst = worst.max(Some(rule.outcome));
+        }
+        let message = ev.message(i);
+        violations.push(Violation { rule: i, message });
+    }
+    let decision = match worst {
+        None => DecisionKind::Accept,
+        Some(Outcome::Review | Outcome::Note) => DecisionKind::Review,
+        Some(Outcome::Limited) => DecisionKind::Limited,
+        Some(Outcome::Reject) => DecisionKind::Reject,
+    };
+    let next_step = match decision {
+        DecisionKind::Accept | DecisionKind::Review => ev.next_step(),
+        _ => None,
+    };
+    Decision {
+        decision,
+        next_step,
+        violations,
+    }
+}
+
+/// The state of one evaluation: cached `let` values and which rules fired.
+pub struct Evaluator<'a> {
+    rs: &'a RuleSet,
+    record: &'a Record,
+    opts: Options,
+    lets: Vec<Option<Value<'a>>>,
+    vars: Vec<Value<'a>>,
+    fired: Vec<bool>,
+}
+
+impl<'a> Evaluator<'a> {
+    pub fn new(rs: &'a RuleSet, record: &'a Record, opts: Options) -> Self {
+        Evaluator {
+            rs,
+            record,
+            opts,
+            lets: vec![None; rs.lets.len()],
+            vars: Vec::new(),
+            fired: vec![false; rs.rules.len()],
+        }
+    }
+
+    /// Whether rule `i` is in force, its guard holds and its condition holds;
+    /// records the answer for `fired(...)`.
+    pub fn rule_fires(&mut self, i: usize) -> bool {
+        let rs = self.rs;
+        let Some(rule) = rs.rules.get(i) else { return false };
+        let fires = rule.validity.holds(self.opts.as_of)
+            && rule.guard.as_ref().is_none_or(|g| self.holds(g))
+            && self.holds(&rule.when);
+        if let Some(f) = self.fired.get_mut(i) {
+            *f = fires;
+        }
+        fires
+    }
+
+    /// The rendered message of a rule that fired.
+    pub fn message(&mut self, i: usize) -> String {
+        let rs = self.rs;
+        let Some(rule) = rs.rules.get(i) else {
+            return String::new();
+        };
+        let chosen = rule
+            .messages
+            .iter()
+            .find(|m| m.validity.holds(self.opts.as_of) && m.condition.as_ref().is_none_or(|c| self.holds(c)));
+        let Some(m) = chosen.or(rule.messages.last()) else {
+            return rule.id.clone();
+        };
+        let template = m
+            .texts
+            .get(self.opts.lang)
+            .and_then(Option::as_ref)
+            .or_else(|| m.texts.first().and_then(Option::as_ref));
+        match template {
+            Some(t) => self.render(t),
+            None => m.message.clone(),
+        }
+    }
+
+    fn next_step(&mut self) -> Option<usize> {
+        let rs = self.rs;
+        rs.next_steps
+            .iter()
+            .position(|s| s.condition.as_ref().is_none_or(|c| self.holds(c)))
+    }
+
+    fn render(&mut self, t: &'a Template) -> String {
+        let mut out = String::new();
+        for piece in t {
+            match piece {
+                crate::ir::Piece::Text(s) => out.push_str(s),
+                crate::ir::Piece::Hole(e) => {
+                    let v = self.eval(e);
+                    out.push_str(&self.show(&v));
+                }
+            }
+        }
+        out
+    }
+
+    /// A value as a message shows it.
+    pub fn show(&self, v: &Value<'_>) -> String {
+        match v {
+            Value::Absent => String::new(),
+            Value::Bool(b) => b.to_string(),
+            Value::Text(t) => t.to_string(),
+            Value::Num(n) => n.to_string(),
+            Value::Date(d) => d.to_string(),
+            Value::Enum(e) => self.enum_name(*e).to_string(),
+            Value::Bank(Some(id), _) => self.rs.banks.display(*id, self.opts.lang).to_string(),
+            Value::Bank(None, typed) => (*typed).to_string(),
+            Value::Record(_) | Value::List(_) => String::new(),
+        }
+    }
+
+    /// The name of an enum value; enum values are shown only where their enum is
+    /// known, so any enum with that index answers.
+    fn enum_name(&self, e: u32) -> &str {
+        // Values of different enums share indices; the placeholder compiler
+        // forbids nothing here, so show the index's name in the first enum that has it.
+        self.rs
+            .schema
+            .enums
+            .iter()
+            .find_map(|v| v.get(e as usize))
+            .map_or("", String::as_str)
+    }
+
+    pub fn holds(&mut self, e: &'a CExpr) -> bool {
+        self.eval(e) == Value::Bool(true)
+    }
+
+    fn path(&self, base: &'a [Field], slots: &[u16]) -> Value<'a> {
+        let mut cur: &'a [Field] = base;
+        let Some((last, init)) = slots.split_last() else {
+            return Value::Record(base);
+        };
+        for &s in init {
+            match cur.get(s as usize) {
+                Some(Field::Record(r)) => cur = r,
+                _ => return Value::Absent,
+            }
+        }
+        cur.get(*last as usize).map_or(Value::Absent, Value::of)
+    }
+
+    pub fn eval(&mut self, e: &'a CExpr) -> Value<'a> {
+        match e {
+            CExpr::Const(f) => Value::of(f),
+            CExpr::Field(slots) => self.path(&self.record.fields, slots),
+            CExpr::Var(depth, slots) => {
+                let Some(v) = self
+                    .vars
+                    .len()
+                    .checked_sub(1 + *depth as usize)
+                    .and_then(|i| self.vars.get(i))
+                else {
+                    return Value::Absent;
+                };
+                match v {
+                    Value::Record(r) => {
+                        let r: &'a [Field] = r;
+                        if slots.is_empty() {
+                            Value::Record(r)
+                        } else {
+                            self.path(r, slots)
+                        }
+                    }
+                    other if slots.is_empty() => other.clone(),
+                    _ => Value::Absent,
+                }
+            }
+            CExpr::Let(i) => {
+                let i = *i as usize;
+                if let Some(Some(v)) = self.lets.get(i) {
+                    return v.clone();
+                }
+                let rs = self.rs;
+                let Some(expr) = rs.lets.get(i) else {
+                    return Value::Absent;
+                };
+                let v = self.eval(expr);
+                if let Some(slot) = self.lets.get_mut(i) {
+                    *slot = Some(v.clone());
+                }
+                v
+            }
+            CExpr::BankAttr(b, attr) => match self.eval(b) {
+                Value::Bank(id, _) => {
+                    let banks = &self.rs.banks;
+                    let field = id
+                        .and_then(|id| banks.list.get(id as usize))
+                        .and_then(|bank| bank.attrs.get(*attr as usize))
+                        .or_else(|| banks.attributes.get(*attr as usize).map(|a| &a.default));
+                    field.map_or(Value::Absent, Value::of)
+                }
+                _ => Value::Absent,
+            },
+            CExpr::BankKnown(b) => match self.eval(b) {
+                Value::Bank(id, _) => Value::Bool(id.is_some()),
+                _ => Value::Absent,
+            },
+            CExpr::Not(x) => tri(self.eval(x).truth().map(|b| !b)),
+            CExpr::And(l, r) => match self.eval(l).truth() {
+                Some(false) => Value::Bool(false),
+                lv => match (lv, self.eval(r).truth()) {
+                    (_, Some(false)) => Value::Bool(false),
+                    (Some(true), Some(true)) => Value::Bool(true),
+                    _ => Value::Absent,
+                },
+            },
+            CExpr::Or(l, r) => match self.eval(l).truth() {
+                Some(true) => Value::Bool(true),
+                lv => match (lv, self.eval(r).truth()) {
+                    (_, Some(true)) => Value::Bool(true),
+                    (Some(false), Some(false)) => Value::Bool(false),
+                    _ => Value::Absent,
+                },
+            },
+            CExpr::Cmp(op, l, r) => {
+                let (a, b) = (self.eval(l), self.eval(r));
+                tri(compare(*op, &a, &b))
+            }
+            CExpr::In(x, items) => {
+                let v = self.eval(x);
+                if v == Value::Absent {
+                    return Value::Absent;
+                }
+                let mut unknown = false;
+                for item in items {
+                    match compare(CmpOp::Eq, &v, &self.eval(item)) {
+                        Some(true) => return Value::Bool(true),
+                        None => unknown = true,
+                        Some(false) => {}
+                    }
+                }
+                if unknown { Value::Absent } else { Value::Bool(false) }
+            }
+            CExpr::Call(b, args) => self.call(*b, args),
+            CExpr::Quant(q, list, body) => {
+                let Value::List(items) = self.eval(list) else {
+                    return Value::Absent;
+                };
+                let mut count = 0i64;
+                let mut unknown = false;
+                for item in items {
+                    self.vars.push(Value::of(item));
+                    let t = self.eval(body).truth();
+                    self.vars.pop();
+                    match (q, t) {
+                        (Quantifier::Any, Some(true)) => return Value::Bool(true),
+                        (Quantifier::All, Some(false)) => return Value::Bool(false),
+                        (Quantifier::Count, Some(true)) => count += 1,
+                        (_, None) => unknown = true,
+                        _ => {}
+                    }
+                }
+                match q {
+                    Quantifier::Count => Value::Num(Decimal::from_i64(count)),
+                    Quantifier::Any if unknown => Value::Absent,
+                    Quantifier::Any => Value::Bool(false),
+                    Quantifier::All if unknown => Value::Absent,
+                    Quantifier::All => Value::Bool(true),
+                }
+            }
+            CExpr::Fired(i) => Value::Bool(self.fired.get(*i as usize).copied().unwrap_or(false)),
+        }
+    }
+
+    fn call(&mut self, b: Builtin, args: &'a [CExpr]) -> Value<'a> {
+        if b == Builtin::Present {
+            return Value::Bool(args.first().is_some_and(|a| self.eval(a) != Value::Absent));
+        }
+        if b == Builtin::Size {
+            return match args.first().map(|a| self.eval(a)) {
+                Some(Value::List(l)) => Value::Num(Decimal::from_i64(i64::try_from(l.len()).unwrap_or(i64::MAX))),
+                _ => Value::Absent,
+            };
+        }
+        let mut texts: [Cow<'a, str>; 2] = [Cow::Borrowed(""), Cow::Borrowed("")];
+        for (slot, a) in texts.iter_mut().zip(args) {
+            match self.eval(a) {
+                Value::Text(t) => *slot = t,
+                _ => return Value::Absent,
+            }
+        }
+        let [s, t] = texts;
+        let rs = self.rs;
+        let charset = |i: u32| rs.charsets.get(i as usize);
+        let text_of = |c: Cow<'_, str>| -> Cow<'a, str> { Cow::Owned(c.into_owned()) };
+        let map = |s: Cow<'a, str>, f: for<'b> fn(&'b str) -> Cow<'b, str>| -> Value<'a> {
+            Value::Text(match s {
+                Cow::Borrowed(b) => f(b),
+                Cow::Owned(o) => text_of(f(&o)),
+            })
+        };
+        match b {
+            Builtin::Length => Value::Num(Decimal::from_i64(
+                i64::try_from(text::nfc(&s).chars().count()).unwrap_or(i64::MAX),
+            )),
+            Builtin::Nfc => map(s, text::nfc),
+            Builtin::Trim => map(s, str::trim_cow),
+            Builtin::FoldSpace => map(s, text::fold_space),
+            Builtin::AsciiLower => map(s, text::ascii_lower),
+            Builtin::Lower => map(s, text::lower),
+            Builtin::NormalizeName => map(s, text::normalize_name),
+            Builtin::Only(c) => tri(charset(c).map(|c| s.chars().all(|ch| c.contains(ch)))),
+            Builtin::HasAny(c) => tri(charset(c).map(|c| s.chars().any(|ch| c.contains(ch)))),
+            Builtin::FirstOutside(c) => match charset(c).and_then(|c| c.first_outside(&s)) {
+                Some((_, ch)) => Value::Text(Cow::Owned(ch.to_string())),
+                None => Value::Absent,
+            },
+            Builtin::Remove(c) => match charset(c) {
+                Some(c) if s.chars().any(|ch| c.contains(ch)) => {
+                    Value::Text(Cow::Owned(s.chars().filter(|&ch| !c.contains(ch)).collect()))
+                }
+                Some(_) => Value::Text(s),
+                None => Value::Absent,
+            },
+            Builtin::StartsWith => Value::Bool(s.starts_with(&*t)),
+            Builtin::EndsWith => Value::Bool(s.ends_with(&*t)),
+            Builtin::Contains => Value::Bool(s.contains(&*t)),
+            Builtin::StripPrefix => match s {
+                Cow::Borrowed(b) => Value::Text(Cow::Borrowed(b.strip_prefix(&*t).unwrap_or(b))),
+                Cow::Owned(o) => Value::Text(Cow::Owned(o.strip_prefix(&*t).unwrap_or(&o).to_string())),
+            },
+            Builtin::Matches(p) => tri(rs.patterns.get(p as usize).map(|re| re.is_match(&s))),
+            Builtin::CharName => Value::Text(Cow::Owned(
+                s.chars().next().map(crate::chars::describe).unwrap_or_default(),
+            )),
+            Builtin::CharCode => Value::Text(Cow::Owned(
+                s.chars()
+                    .next()
+                    .map(|c| format!("U+{:04X}", c as u32))
+                    .unwrap_or_default(),
+            )),
+            Builtin::ConfusableHint => match s.chars().next().and_then(crate::chars::confusable_hint) {
+                Some(h) => Value::Text(Cow::Owned(h)),
+                None => Value::Absent,
+            },
+            Builtin::Luhn => Value::Bool(text::luhn(&s)),
+            Builtin::Icao9303 => Value::Bool(text::icao9303(&s)),
+            Builtin::Mod11_2 => Value::Bool(text::mod11_2(&s)),
+            Builtin::Mask => Value::Text(Cow::Owned(text::mask(&s))),
+            Builtin::Present | Builtin::Size => Value::Absent,
+        }
+    }
+}
+
+trait TrimCow {
+    fn trim_cow(&self) -> Cow<'_, str>;
+}
+
+impl TrimCow for str {
+    fn trim_cow(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self.trim())
+    }
+}
+
+/// Compares two values of one type; `None` when either is absent.
+fn compare(op: CmpOp, a: &Value<'_>, b: &Value<'_>) -> Option<bool> {
+    use std::cmp::Ordering;
+    let ord: Option<Ordering> = match (a, b) {
+        (Value::Absent, _) | (_, Value::Absent) => return None,
+        (Value::Num(x), Value::Num(y)) => Some(x.cmp(y)),
+        (Value::Date(x), Value::Date(y)) => Some(x.cmp(y)),
+        (Value::Text(x), Value::Text(y)) => Some(x.as_ref().cmp(y.as_ref())),
+        (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
+        (Value::Enum(x), Value::Enum(y)) => Some(x.cmp(y)),
+        // An unresolved bank equals no declared bank.
+        (Value::Bank(x, _), Value::Bank(y, _)) => match (x, y) {
+            (Some(x), Some(y)) if x == y => Some(Ordering::Equal),
+            _ => None,
+        }
+        .or(Some(Ordering::Less)),
+        _ => None,
+    };
+    let ord = ord?;
+    Some(match op {
+        CmpOp::Eq => ord == Ordering::Equal,
+        CmpOp::Ne => ord != Ordering::Equal,
+        CmpOp::Lt => ord == Ordering::Less,
+        CmpOp::Le => ord != Ordering::Greater,
+        CmpOp::Gt => ord == Ordering::Greater,
+        CmpOp::Ge => ord != Ordering::Less,
+    })
+}

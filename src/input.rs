@@ -1,0 +1,978 @@
+//! Reading applications: files, directories and stdin as a lazy stream of
+//! parsed documents ([`read_inputs`]), and the schema-driven conversion of one
+//! document into a [`Record`] ([`convert`]).
+
+use crate::date::Date;
+use crate::decimal::{Decimal, DecimalError};
+use crate::ir::{Banks, Schema, Type};
+use crate::record::{BankValue, Field, Record};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+use std::collections::VecDeque;
+use std::ffi::OsString;
+use std::fmt;
+use std::fs;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// The deepest nesting of lists and records an application may have.
+pub const MAX_DEPTH: usize = 64;
+/// The largest JSON Lines record, in bytes.
+pub const MAX_LINE: usize = 1 << 20;
+/// The largest file that is read whole (JSON, YAML).
+pub const MAX_FILE: usize = 64 << 20;
+
+// ---------------------------------------------------------------- conversion
+
+/// Converts a parsed document into a record of `schema` (record 0 is the
+/// root). Returns the first error, in schema field order; unknown keys are
+/// reported after a record's declared fields have been checked.
+pub fn convert(value: &Value, schema: &Schema, banks: &Banks, as_of: Date) -> Result<Record, String> {
+    let Value::Object(obj) = value else {
+        return Err(format!(
+            "expected an application (a mapping of fields), found {}",
+            describe(value)
+        ));
+    };
+    let conv = Conv { schema, banks, as_of };
+    Ok(Record {
+        fields: conv.record(obj, 0, &Seg::Root, 1)?,
+    })
+}
+
+/// The root's `id`, when it is text or a number, to label records.
+pub fn record_id(value: &Value) -> Option<String> {
+    match value.get("id")? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The candidate nearest to `name` within edit distance 2 (the first of
+/// equally near ones), for "did you mean" hints.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let a: Vec<char> = name.chars().take(65).collect();
+    if a.len() > 64 {
+        return None;
+    }
+    let mut best: Option<(usize, &'a str)> = None;
+    for cand in candidates {
+        let b: Vec<char> = cand.chars().take(67).collect();
+        if a.len().abs_diff(b.len()) > 2 {
+            continue;
+        }
+        let d = levenshtein(&a, &b);
+        // A distance as long as the name itself is no resemblance ("x" → "id").
+        if d <= 2 && d < a.len().max(1) && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, cand));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+fn levenshtein(a: &[char], b: &[char]) -> usize {
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let subst = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = subst.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// A field path, rendered only when an error needs it.
+enum Seg<'a> {
+    Root,
+    Key(&'a Seg<'a>, &'a str),
+    Index(&'a Seg<'a>, usize),
+}
+
+impl fmt::Display for Seg<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Seg::Root => Ok(()),
+            Seg::Key(Seg::Root, k) => f.write_str(k),
+            Seg::Key(p, k) => write!(f, "{p}.{k}"),
+            Seg::Index(p, i) => write!(f, "{p}[{i}]"),
+        }
+    }
+}
+
+fn at(path: &Seg, msg: impl fmt::Display) -> String {
+    match path {
+        Seg::Root => msg.to_string(),
+        _ => format!("{path}: {msg}"),
+    }
+}
+
+struct Conv<'a> {
+    schema: &'a Schema,
+    banks: &'a Banks,
+    as_of: Date,
+}
+
+impl Conv<'_> {
+    fn record(&self, obj: &Map<String, Value>, r: u32, path: &Seg, depth: usize) -> Result<Box<[Field]>, String> {
+        if depth > MAX_DEPTH {
+            return Err(at(path, format_args!("nested deeper than {MAX_DEPTH} levels")));
+        }
+        let Some(rs) = self.schema.records.get(r as usize) else {
+            return Err(at(path, "the schema has no such record type"));
+        };
+        let mut out = Vec::with_capacity(rs.fields.len());
+        for f in &rs.fields {
+            let p = Seg::Key(path, &f.name);
+            out.push(match obj.get(&f.name) {
+                Some(v) if !v.is_null() => self.value(v, &f.ty, &p, depth)?,
+                _ => match &f.default {
+                    Some(d) => d.clone(),
+                    None if f.optional => Field::Absent,
+                    None => return Err(at(&p, "missing required field")),
+                },
+            });
+        }
+        if let Some(key) = obj.keys().find(|k| rs.slot(k).is_none()) {
+            let mut msg = format!("unknown field `{}`", shown(key));
+            if let Some(c) = closest(key, rs.fields.iter().map(|f| f.name.as_str())) {
+                msg.push_str(&format!("; did you mean `{c}`?"));
+            }
+            return Err(at(path, msg));
+        }
+        Ok(out.into_boxed_slice())
+    }
+
+    fn value(&self, v: &Value, ty: &Type, path: &Seg, depth: usize) -> Result<Field, String> {
+        match (ty, v) {
+            (Type::Text, Value::String(s)) => Ok(Field::Text(s.as_str().into())),
+            (Type::Bool, Value::Bool(b)) => Ok(Field::Bool(*b)),
+            (Type::Number, Value::Number(n)) => number(n)
+                .map(Field::Num)
+                .map_err(|e| at(path, format_args!("number {n}: {e}"))),
+            (Type::Number, Value::String(s)) => Decimal::parse(s).map(Field::Num).map_err(|e| match e {
+                DecimalError::Syntax => at(path, format_args!("`{}` is not a decimal number", shown(s))),
+                e => at(path, format_args!("`{}`: {e}", shown(s))),
+            }),
+            (Type::Date, Value::String(s)) => Date::parse(s)
+                .map(Field::Date)
+                .ok_or_else(|| at(path, format_args!("`{}` is not a date (YYYY-MM-DD)", shown(s)))),
+            (Type::Bank, Value::String(s)) => Ok(Field::Bank(BankValue {
+                id: self.banks.resolve(s, self.as_of),
+                typed: s.as_str().into(),
+            })),
+            (Type::Enum(e), Value::String(s)) => {
+                let values = self.enum_values(*e);
+                match values.iter().position(|x| x == s).and_then(|i| u32::try_from(i).ok()) {
+                    Some(i) => Ok(Field::Enum(i)),
+                    None => Err(at(
+                        path,
+                        format_args!("unknown value {}; expected one of {}", quoted(s), values.join(", ")),
+                    )),
+                }
+            }
+            (Type::List(t), Value::Array(items)) => {
+                let depth = depth + 1;
+                if depth > MAX_DEPTH {
+                    return Err(at(path, format_args!("nested deeper than {MAX_DEPTH} levels")));
+                }
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    out.push(self.value(item, t, &Seg::Index(path, i), depth)?);
+                }
+                Ok(Field::List(out))
+            }
+            (Type::Record(r), Value::Object(obj)) => self.record(obj, *r, path, depth + 1).map(Field::Record),
+            _ => Err(self.wrong(ty, v, path)),
+        }
+    }
+
+    fn enum_values(&self, e: u32) -> &[String] {
+        self.schema.enums.get(e as usize).map_or(&[], Vec::as_slice)
+    }
+
+    fn wrong(&self, ty: &Type, v: &Value, path: &Seg) -> String {
+        let what = match ty {
+            Type::Text => "text".to_owned(),
+            Type::Bool => "bool".to_owned(),
+            Type::Number => "decimal".to_owned(),
+            Type::Date => "date".to_owned(),
+            Type::Bank => "a bank name".to_owned(),
+            Type::Enum(e) => format!("one of {}", self.enum_values(*e).join(", ")),
+            Type::List(_) => "a list".to_owned(),
+            Type::Record(_) => "a record".to_owned(),
+        };
+        let hint = match (ty, v) {
+            (Type::Text | Type::Bank, Value::Number(_)) => "; quote it to keep it as typed",
+            (Type::Bool, Value::String(s))
+                if ["true", "false", "yes", "no"]
+                    .iter()
+                    .any(|w| s.trim().eq_ignore_ascii_case(w)) =>
+            {
+                "; write true or false without quotes"
+            }
+            _ => "",
+        };
+        at(path, format_args!("expected {what}, found {}{hint}", describe(v)))
+    }
+}
+
+fn number(n: &Number) -> Result<Decimal, DecimalError> {
+    if let Some(i) = n.as_i64() {
+        return Ok(Decimal::from_i64(i));
+    }
+    if let Some(u) = n.as_u64() {
+        return Decimal::parse(&u.to_string());
+    }
+    n.as_f64().map_or(Err(DecimalError::Syntax), Decimal::from_f64)
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("bool {b}"),
+        Value::Number(n) => format!("number {n}"),
+        Value::String(s) => format!("text {}", quoted(s)),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a mapping".into(),
+    }
+}
+
+/// At most 60 characters of a typed text.
+fn truncated(s: &str) -> String {
+    match s.char_indices().nth(60) {
+        Some((i, _)) => format!("{}…", s.get(..i).unwrap_or_default()),
+        None => s.to_owned(),
+    }
+}
+
+/// A typed text in a message: JSON-quoted (so control characters are escaped).
+fn quoted(s: &str) -> String {
+    Value::String(truncated(s)).to_string()
+}
+
+/// A typed text between backticks: control characters escaped.
+fn shown(s: &str) -> String {
+    truncated(s)
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+// ------------------------------------------------------------------- parsing
+
+/// A document as a JSON value, parsed from JSON or YAML. Unlike
+/// `serde_json::Value` it rejects duplicate keys, and keeps YAML's `.inf` and
+/// `.nan` as text rather than turning them into `null`.
+struct Doc(Value);
+
+impl<'de> Deserialize<'de> for Doc {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(DocVisitor).map(Doc)
+    }
+}
+
+struct DocVisitor;
+
+impl<'de> Visitor<'de> for DocVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value, E> {
+        i64::try_from(v)
+            .map(Value::from)
+            .map_err(|_| E::custom(format_args!("integer {v} is too large; quote it")))
+    }
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
+        u64::try_from(v)
+            .map(Value::from)
+            .map_err(|_| E::custom(format_args!("integer {v} is too large; quote it")))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Number::from_f64(v).map_or_else(
+            || {
+                Value::String(
+                    if v.is_nan() {
+                        ".nan"
+                    } else if v > 0.0 {
+                        ".inf"
+                    } else {
+                        "-.inf"
+                    }
+                    .into(),
+                )
+            },
+            Value::Number,
+        ))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Doc::deserialize(d).map(|d| d.0)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(Doc(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            if out.contains_key(&k) {
+                return Err(de::Error::custom(format_args!("duplicate key `{}`", shown(&k))));
+            }
+            let Doc(v) = map.next_value()?;
+            out.insert(k, v);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// One document read from the input, before conversion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputRecord {
+    /// Where it came from: `path:LINE`, `<stdin>:LINE`, or the path alone.
+    pub source: String,
+    /// The root's `id` (see [`record_id`]).
+    pub id: Option<String>,
+    /// The parsed document, or why it could not be read or parsed.
+    pub value: Result<Value, String>,
+}
+
+fn failed(source: impl Into<String>, msg: impl Into<String>) -> InputRecord {
+    InputRecord {
+        source: source.into(),
+        id: None,
+        value: Err(msg.into()),
+    }
+}
+
+fn parsed(source: String, v: Value) -> InputRecord {
+    InputRecord {
+        source,
+        id: record_id(&v),
+        value: Ok(v),
+    }
+}
+
+fn json_record(source: String, bytes: &[u8]) -> InputRecord {
+    match serde_json::from_slice::<Doc>(bytes) {
+        Ok(Doc(v)) => parsed(source, v),
+        Err(e) => failed(source, format!("invalid JSON: {e}")),
+    }
+}
+
+fn too_large(label: &str) -> InputRecord {
+    failed(label, "file larger than 64 MiB; use JSON Lines for large batches")
+}
+
+fn strip_bom(b: &[u8]) -> &[u8] {
+    b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b)
+}
+
+/// Reads one line without its line end, keeping at most `limit + 2` bytes.
+/// `None` at the end of input; `Some(true)` when the line exceeds `limit`.
+fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>, limit: usize) -> io::Result<Option<bool>> {
+    buf.clear();
+    let (mut any, mut dropped) = (false, false);
+    loop {
+        let chunk = match r.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        any = true;
+        let (len, done) = chunk
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or((chunk.len(), false), |i| (i, true));
+        let keep = len.min(limit.saturating_add(2).saturating_sub(buf.len()));
+        dropped |= keep < len;
+        buf.extend_from_slice(chunk.get(..keep).unwrap_or_default());
+        r.consume(len + usize::from(done));
+        if done {
+            break;
+        }
+    }
+    if !dropped && buf.last() == Some(&b'\r') {
+        buf.pop();
+    }
+    Ok(any.then_some(dropped || buf.len() > limit))
+}
+
+/// JSON Lines, streamed: one record per non-blank line.
+struct JsonLines {
+    reader: Box<dyn BufRead + Send>,
+    label: String,
+    line: usize,
+    buf: Vec<u8>,
+    pre: VecDeque<InputRecord>,
+    done: bool,
+}
+
+impl JsonLines {
+    fn new(reader: Box<dyn BufRead + Send>, label: String) -> Self {
+        JsonLines {
+            reader,
+            label,
+            line: 0,
+            buf: Vec::new(),
+            pre: VecDeque::new(),
+            done: false,
+        }
+    }
+}
+
+impl Iterator for JsonLines {
+    type Item = InputRecord;
+
+    fn next(&mut self) -> Option<InputRecord> {
+        if let Some(r) = self.pre.pop_front() {
+            return Some(r);
+        }
+        while !self.done {
+            match read_line(&mut *self.reader, &mut self.buf, MAX_LINE) {
+                Err(e) => {
+                    self.done = true;
+                    return Some(failed(&self.label, format!("cannot read {}: {e}", self.label)));
+                }
+                Ok(None) => self.done = true,
+                Ok(Some(over)) => {
+                    self.line += 1;
+                    let source = format!("{}:{}", self.label, self.line);
+                    if over {
+                        return Some(failed(source, "record larger than 1 MiB"));
+                    }
+                    let bytes = if self.line == 1 {
+                        strip_bom(&self.buf)
+                    } else {
+                        &self.buf
+                    };
+                    if !bytes.trim_ascii().is_empty() {
+                        return Some(json_record(source, bytes));
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+/// A YAML stream, split on `---` and `...` lines so that each document is
+/// parsed (lazily) on its own and a broken one spoils only itself.
+struct YamlDocs {
+    text: String,
+    pos: usize,
+    line: usize,
+    label: String,
+}
+
+/// The marker's remainder when `line` is a document marker (`---`, `...`).
+fn marker<'a>(line: &'a str, m: &str) -> Option<&'a str> {
+    line.strip_prefix(m)
+        .filter(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+}
+
+impl YamlDocs {
+    fn new(text: String, label: String) -> Self {
+        let pos = if text.starts_with('\u{feff}') {
+            '\u{feff}'.len_utf8()
+        } else {
+            0
+        };
+        YamlDocs {
+            text,
+            pos,
+            line: 1,
+            label,
+        }
+    }
+
+    /// The next non-empty document: byte range, first line, first content line.
+    fn fragment(&mut self) -> Option<(usize, usize, usize, usize)> {
+        let len = self.text.len();
+        while self.pos < len {
+            let (start, start_line) = (self.pos, self.line);
+            let (mut opened, mut content) = (false, None);
+            while self.pos < len {
+                let rest = self.text.get(self.pos..).unwrap_or_default();
+                let next = rest.find('\n').map_or(len, |i| self.pos + i + 1);
+                let line = rest.split('\n').next().unwrap_or_default();
+                let line = line.strip_suffix('\r').unwrap_or(line);
+                if let Some(after) = marker(line, "---") {
+                    if opened || content.is_some() {
+                        break; // this line opens the next document
+                    }
+                    opened = true;
+                    let after = after.trim();
+                    if !after.is_empty() && !after.starts_with('#') {
+                        content = Some(self.line);
+                    }
+                } else if marker(line, "...").is_some() {
+                    self.pos = next;
+                    self.line += 1;
+                    break;
+                } else {
+                    let t = line.trim();
+                    let directive = line.starts_with('%') && !opened && content.is_none();
+                    if content.is_none() && !t.is_empty() && !t.starts_with('#') && !directive {
+                        content = Some(self.line);
+                    }
+                }
+                self.pos = next;
+                self.line += 1;
+            }
+            if let Some(c) = content {
+                return Some((start, self.pos, start_line, c));
+            }
+        }
+        None
+    }
+}
+
+impl Iterator for YamlDocs {
+    type Item = InputRecord;
+
+    fn next(&mut self) -> Option<InputRecord> {
+        let (start, end, first, content) = self.fragment()?;
+        let source = format!("{}:{content}", self.label);
+        let doc = self.text.get(start..end).unwrap_or_default();
+        Some(match serde_yaml::from_str::<Doc>(doc) {
+            Ok(Doc(v)) => parsed(source, v),
+            Err(e) => failed(
+                source,
+                format!("invalid YAML: {}", shift_lines(&e.to_string(), first - 1)),
+            ),
+        })
+    }
+}
+
+/// Adds `offset` to each `line N column M` of a parser message, so that the
+/// position of an error in one document is its position in the file.
+fn shift_lines(msg: &str, offset: usize) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(i) = rest.find("line ") {
+        let (head, tail) = rest.split_at(i + 5);
+        out.push_str(head);
+        rest = tail;
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let (num, after) = rest.split_at(digits);
+        if let Ok(n) = num.parse::<usize>()
+            && after.starts_with(" column ")
+        {
+            out.push_str(&n.saturating_add(offset).to_string());
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A source of records: one file, stdin, or an error.
+enum Source {
+    Lines(JsonLines),
+    Yaml(YamlDocs),
+    One(Option<InputRecord>),
+}
+
+impl Iterator for Source {
+    type Item = InputRecord;
+
+    fn next(&mut self) -> Option<InputRecord> {
+        match self {
+            Source::Lines(l) => l.next(),
+            Source::Yaml(y) => y.next(),
+            Source::One(r) => r.take(),
+        }
+    }
+}
+
+fn one(r: InputRecord) -> Source {
+    Source::One(Some(r))
+}
+
+/// Reads a file whole, as text of at most [`MAX_FILE`] bytes.
+fn read_whole(file: fs::File, label: &str) -> Result<String, InputRecord> {
+    let cannot = |e: &dyn fmt::Display| failed(label, format!("cannot read {label}: {e}"));
+    if file.metadata().is_ok_and(|m| m.len() > MAX_FILE as u64) {
+        return Err(too_large(label));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| cannot(&e))?;
+    if bytes.len() > MAX_FILE {
+        return Err(too_large(label));
+    }
+    String::from_utf8(bytes).map_err(|_| cannot(&"stream did not contain valid UTF-8"))
+}
+
+/// Text of unknown format (stdin, or a file without a known extension):
+/// JSON Lines when the first two non-blank lines start with `{`, else one
+/// JSON document when it parses as one, else a YAML stream.
+fn sniff(mut reader: Box<dyn BufRead + Send>, label: String) -> Source {
+    let mut text: Vec<u8> = Vec::new();
+    let mut lines: Vec<(usize, usize, usize)> = Vec::new(); // non-blank: line, start, end
+    let (mut line, mut buf) = (0, Vec::new());
+    while lines.len() < 2 {
+        match read_line(&mut *reader, &mut buf, MAX_FILE) {
+            Err(e) => return one(failed(&label, format!("cannot read {label}: {e}"))),
+            Ok(None) => break,
+            Ok(Some(true)) => return one(too_large(&label)),
+            Ok(Some(false)) => {
+                line += 1;
+                let bytes = if line == 1 { strip_bom(&buf) } else { &buf };
+                let start = text.len();
+                text.extend_from_slice(bytes);
+                if !bytes.trim_ascii().is_empty() {
+                    lines.push((line, start, text.len()));
+                }
+                text.push(b'\n');
+                if text.len() > MAX_FILE {
+                    return one(too_large(&label));
+                }
+            }
+        }
+    }
+    let brace = |&(_, s, e): &(usize, usize, usize)| {
+        text.get(s..e).unwrap_or_default().trim_ascii_start().first() == Some(&b'{')
+    };
+    match lines.as_slice() {
+        [] => return Source::One(None),
+        [a, b] if brace(a) && brace(b) => {
+            let pre = lines
+                .iter()
+                .map(|&(l, s, e)| match text.get(s..e) {
+                    Some(bytes) if bytes.len() <= MAX_LINE => json_record(format!("{label}:{l}"), bytes),
+                    _ => failed(format!("{label}:{l}"), "record larger than 1 MiB"),
+                })
+                .collect();
+            return Source::Lines(JsonLines {
+                reader,
+                label,
+                line,
+                buf,
+                pre,
+                done: false,
+            });
+        }
+        _ => {}
+    }
+    let limit = (MAX_FILE + 1).saturating_sub(text.len()) as u64;
+    if let Err(e) = reader.take(limit).read_to_end(&mut text) {
+        return one(failed(&label, format!("cannot read {label}: {e}")));
+    }
+    if text.len() > MAX_FILE {
+        return one(too_large(&label));
+    }
+    let Ok(text) = String::from_utf8(text) else {
+        return one(failed(
+            &label,
+            format!("cannot read {label}: stream did not contain valid UTF-8"),
+        ));
+    };
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{')
+        && let Ok(Doc(v)) = serde_json::from_str::<Doc>(&text)
+    {
+        let blank = text.get(..text.len() - trimmed.len()).unwrap_or_default();
+        let first = 1 + blank.matches('\n').count();
+        return one(parsed(format!("{label}:{first}"), v));
+    }
+    Source::Yaml(YamlDocs::new(text, label))
+}
+
+fn extension(path: &Path) -> String {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+fn open_file(path: &Path, label: String) -> Source {
+    let file = match fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return one(failed(&label, format!("cannot read {label}: {e}"))),
+    };
+    match extension(path).as_str() {
+        "jsonl" => Source::Lines(JsonLines::new(Box::new(BufReader::new(file)), label)),
+        "json" => match read_whole(file, &label) {
+            Ok(text) => {
+                let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+                one(json_record(format!("{label}:1"), text.as_bytes()))
+            }
+            Err(r) => one(r),
+        },
+        "yaml" | "yml" => match read_whole(file, &label) {
+            Ok(text) => Source::Yaml(YamlDocs::new(text, label)),
+            Err(r) => one(r),
+        },
+        _ => sniff(Box::new(BufReader::new(file)), label),
+    }
+}
+
+/// Work still to do: a path as given, a file found in a directory, or an error.
+enum Pending {
+    Arg(PathBuf),
+    File(PathBuf, String),
+    Error(InputRecord),
+}
+
+/// The input files under a directory, sorted by relative path (component by
+/// component). Hidden entries (`.name`) and symbolic links to directories are
+/// skipped.
+fn walk(root: &Path, label: &str) -> Vec<Pending> {
+    let base = if label.len() > 1 {
+        label.trim_end_matches('/')
+    } else {
+        label
+    };
+    let label_of = |rel: &[OsString]| {
+        let mut s = base.to_owned();
+        for c in rel {
+            if !s.ends_with('/') {
+                s.push('/');
+            }
+            s.push_str(&c.to_string_lossy());
+        }
+        s
+    };
+    let mut found: Vec<(Vec<OsString>, Pending)> = Vec::new();
+    let mut stack = vec![(root.to_path_buf(), Vec::new())];
+    while let Some((dir, rel)) = stack.pop() {
+        let cannot = |e: io::Error| {
+            let l = label_of(&rel);
+            (rel.clone(), Pending::Error(failed(&l, format!("cannot read {l}: {e}"))))
+        };
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) => {
+                found.push(cannot(e));
+                continue;
+            }
+        };
+        for entry in entries {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    found.push(cannot(e));
+                    break;
+                }
+            };
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            let mut r = rel.clone();
+            r.push(name);
+            let Ok(ft) = entry.file_type() else { continue };
+            if ft.is_dir() {
+                stack.push((path, r));
+            } else if (ft.is_file() || (ft.is_symlink() && fs::metadata(&path).is_ok_and(|m| m.is_file())))
+                && matches!(extension(&path).as_str(), "yaml" | "yml" | "json" | "jsonl")
+            {
+                let l = label_of(&r);
+                found.push((r, Pending::File(path, l)));
+            }
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found.into_iter().map(|(_, p)| p).collect()
+}
+
+struct Inputs {
+    pending: VecDeque<Pending>,
+    current: Option<Source>,
+}
+
+impl Iterator for Inputs {
+    type Item = InputRecord;
+
+    fn next(&mut self) -> Option<InputRecord> {
+        loop {
+            if let Some(src) = &mut self.current {
+                if let Some(r) = src.next() {
+                    return Some(r);
+                }
+                self.current = None;
+            }
+            match self.pending.pop_front()? {
+                Pending::Error(r) => return Some(r),
+                Pending::File(path, label) => self.current = Some(open_file(&path, label)),
+                Pending::Arg(path) if path.as_os_str() == "-" => {
+                    self.current = Some(sniff(Box::new(BufReader::new(io::stdin())), "<stdin>".into()));
+                }
+                Pending::Arg(path) => {
+                    let label = path.to_string_lossy().into_owned();
+                    match fs::metadata(&path) {
+                        Err(e) => return Some(failed(&label, format!("cannot read {label}: {e}"))),
+                        Ok(m) if m.is_dir() => {
+                            for p in walk(&path, &label).into_iter().rev() {
+                                self.pending.push_front(p);
+                            }
+                        }
+                        Ok(_) => self.current = Some(open_file(&path, label)),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The documents in files, directories (recursively: `.yaml`, `.yml`,
+/// `.json`, `.jsonl` files, sorted) and stdin (`-`), read lazily in order.
+/// Unreadable files and broken documents are error records; reading goes on.
+pub fn read_inputs(paths: Vec<PathBuf>) -> impl Iterator<Item = InputRecord> + Send {
+    Inputs {
+        pending: paths.into_iter().map(Pending::Arg).collect(),
+        current: None,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::io::Cursor;
+
+    fn yaml(text: &str) -> Vec<InputRecord> {
+        YamlDocs::new(text.into(), "a.yaml".into()).collect()
+    }
+
+    #[test]
+    fn yaml_documents_are_read_separately() {
+        let text = "# batch\n---\nid: one\n---\n\nid: [broken\n--- # third\n# note\nid: three\n...\n---\n# empty\n--- {id: five}\n";
+        let recs = yaml(text);
+        let sources: Vec<_> = recs.iter().map(|r| r.source.as_str()).collect();
+        assert_eq!(sources, ["a.yaml:3", "a.yaml:6", "a.yaml:9", "a.yaml:13"]);
+        assert_eq!(recs[0].id.as_deref(), Some("one"));
+        let err = recs[1].value.as_ref().unwrap_err();
+        assert!(err.starts_with("invalid YAML: "), "{err}");
+        assert!(err.contains("line 7 column"), "line numbers are the file's: {err}");
+        assert_eq!(recs[2].id.as_deref(), Some("three"));
+        assert_eq!(recs[3].value, Ok(json!({"id": "five"})));
+        assert!(yaml("# nothing\n---\n\n...\n").is_empty());
+    }
+
+    #[test]
+    fn yaml_uses_the_core_schema() {
+        let recs = yaml("a: NO\nb: yes\nc: 2030-01-01\nd: 0.37\ne: 1e400\nf: .inf\ng: 013\nh: ~\n");
+        let v = json!({"a": "NO", "b": "yes", "c": "2030-01-01", "d": 0.37, "e": "1e400", "f": ".inf", "g": "013", "h": null});
+        assert_eq!(recs[0].value, Ok(v));
+        let dup = &yaml("id: a\nid: b\n")[0];
+        assert!(
+            dup.value.as_ref().unwrap_err().contains("duplicate key `id`"),
+            "{dup:?}"
+        );
+    }
+
+    fn lines(text: &str) -> Vec<InputRecord> {
+        JsonLines::new(Box::new(Cursor::new(text.as_bytes().to_vec())), "b.jsonl".into()).collect()
+    }
+
+    #[test]
+    fn json_lines_skip_blanks_and_isolate_broken_lines() {
+        let long = format!("{{\"id\": \"{}\"}}", "x".repeat(MAX_LINE));
+        let text = format!("\u{feff}{{\"id\": \"a\"}}\r\n\n  \n{{\"id\": \"b\"\n{long}\n{{\"id\": 3}}");
+        let recs = lines(&text);
+        let sources: Vec<_> = recs.iter().map(|r| r.source.as_str()).collect();
+        assert_eq!(sources, ["b.jsonl:1", "b.jsonl:4", "b.jsonl:5", "b.jsonl:6"]);
+        assert_eq!(recs[0].id.as_deref(), Some("a"));
+        assert_eq!(
+            recs[1].value,
+            Err("invalid JSON: EOF while parsing an object at line 1 column 10".into())
+        );
+        assert_eq!(recs[2].value, Err("record larger than 1 MiB".into()));
+        assert_eq!(recs[3].id.as_deref(), Some("3"));
+        // JSON has no infinite numbers: 1e400 is a syntax error, not a panic.
+        let inf = json_record("x".into(), br#"{"deposited": 1e400}"#);
+        assert!(inf.value.unwrap_err().starts_with("invalid JSON: number out of range"));
+        let dup = json_record("x".into(), br#"{"id": 1, "id": 2}"#);
+        assert!(dup.value.unwrap_err().contains("duplicate key `id`"));
+    }
+
+    fn sniffed(text: &str) -> Vec<InputRecord> {
+        sniff(Box::new(Cursor::new(text.as_bytes().to_vec())), "<stdin>".into()).collect()
+    }
+
+    #[test]
+    fn stdin_format_is_sniffed() {
+        let jl = sniffed("\n{\"id\": 1}\n{\"id\": 2}\n{broken\n{\"id\": 4}\n");
+        let ids: Vec<_> = jl.iter().map(|r| (r.source.as_str(), r.id.as_deref())).collect();
+        assert_eq!(
+            ids,
+            [
+                ("<stdin>:2", Some("1")),
+                ("<stdin>:3", Some("2")),
+                ("<stdin>:4", None),
+                ("<stdin>:5", Some("4"))
+            ]
+        );
+        let pretty = sniffed("\n{\n  \"id\": \"p\",\n  \"amount\": 0.1\n}\n");
+        assert_eq!(pretty.len(), 1);
+        assert_eq!(
+            (pretty[0].source.as_str(), pretty[0].id.as_deref()),
+            ("<stdin>:2", Some("p"))
+        );
+        let y = sniffed("id: y1\n---\nid: y2\n");
+        assert_eq!(
+            y.iter().map(|r| r.source.as_str()).collect::<Vec<_>>(),
+            ["<stdin>:1", "<stdin>:3"]
+        );
+        let flow = sniffed("{id: f}\n");
+        assert_eq!(flow[0].value, Ok(json!({"id": "f"})));
+        assert!(sniffed("  \n\n").is_empty());
+    }
+
+    #[test]
+    fn line_shifting_and_bounded_lines() {
+        assert_eq!(
+            shift_lines("bad at line 2 column 3, x line 4 column 1", 10),
+            "bad at line 12 column 3, x line 14 column 1"
+        );
+        assert_eq!(shift_lines("line 2", 10), "line 2");
+        let mut r = Cursor::new(b"abcdef\nxy\r\n".to_vec());
+        let mut buf = Vec::new();
+        assert_eq!(read_line(&mut r, &mut buf, 3).unwrap(), Some(true));
+        assert_eq!(read_line(&mut r, &mut buf, 3).unwrap(), Some(false));
+        assert_eq!(buf, b"xy");
+        assert_eq!(read_line(&mut r, &mut buf, 3).unwrap(), None);
+    }
+}

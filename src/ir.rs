@@ -1,0 +1,295 @@
+//! The compiled policy: span-free, names resolved to slots and ids.
+//!
+//! Built only by [`compile`](crate::compile); read by the input reader (the
+//! schema and the bank table) and by the evaluator.
+
+use crate::date::Date;
+use crate::record::Field;
+use regex::Regex;
+use std::collections::HashMap;
+
+/// A compiled policy, ready to evaluate applications.
+#[derive(Debug)]
+pub struct RuleSet {
+    pub name: String,
+    pub version: String,
+    /// The message languages; the first is the default.
+    pub languages: Vec<String>,
+    pub schema: Schema,
+    pub banks: Banks,
+    pub charsets: Vec<crate::charset::Charset>,
+    pub patterns: Vec<Regex>,
+    pub lets: Vec<CExpr>,
+    pub rules: Vec<Rule>,
+    pub next_steps: Vec<NextStep>,
+    /// A content hash of the policy's source files (hex, 16 digits).
+    pub hash: String,
+}
+
+impl RuleSet {
+    /// The index of a language, or the default language's (0).
+    pub fn language(&self, lang: &str) -> usize {
+        self.languages.iter().position(|l| l == lang).unwrap_or(0)
+    }
+}
+
+/// The types of schema fields and expressions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Type {
+    Text,
+    Bool,
+    Number,
+    Date,
+    Bank,
+    /// An enum, by index into [`Schema::enums`].
+    Enum(u32),
+    List(Box<Type>),
+    /// A record, by index into [`Schema::records`].
+    Record(u32),
+}
+
+/// The shape of an application. Record 0 is the root.
+#[derive(Debug, Clone, Default)]
+pub struct Schema {
+    pub records: Vec<RecordSchema>,
+    pub enums: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RecordSchema {
+    pub fields: Vec<FieldSchema>,
+}
+
+impl RecordSchema {
+    pub fn slot(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldSchema {
+    pub name: String,
+    pub ty: Type,
+    pub optional: bool,
+    /// The value of an absent field, when the schema gives one.
+    pub default: Option<Field>,
+}
+
+impl Schema {
+    /// A type as the schema author wrote it, for messages.
+    pub fn type_name(&self, ty: &Type) -> String {
+        match ty {
+            Type::Text => "text".into(),
+            Type::Bool => "bool".into(),
+            Type::Number => "decimal".into(),
+            Type::Date => "date".into(),
+            Type::Bank => "bank".into(),
+            Type::Enum(e) => self.enums.get(*e as usize).map_or_else(String::new, |v| v.join(" | ")),
+            Type::List(t) => format!("list of {}", self.type_name(t)),
+            Type::Record(_) => "record".into(),
+        }
+    }
+}
+
+/// The declared banks and the table that resolves a typed bank name.
+#[derive(Debug, Clone, Default)]
+pub struct Banks {
+    pub list: Vec<Bank>,
+    pub attributes: Vec<BankAttribute>,
+    /// Lower-cased code, name or alias → the banks it names, in declaration order.
+    pub lookup: HashMap<String, Vec<u32>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Bank {
+    pub code: String,
+    /// Names per language (index into [`RuleSet::languages`]).
+    pub names: Vec<Vec<String>>,
+    pub aliases: Vec<String>,
+    /// One value per declared attribute.
+    pub attrs: Vec<Field>,
+    pub validity: Validity,
+}
+
+#[derive(Debug, Clone)]
+pub struct BankAttribute {
+    pub name: String,
+    pub ty: Type,
+    pub default: Field,
+}
+
+impl Banks {
+    /// The bank a typed name denotes on a date: trimmed, lower-cased, and
+    /// matched against codes, names and aliases of the banks in force.
+    pub fn resolve(&self, typed: &str, as_of: Date) -> Option<u32> {
+        let key = bank_key(typed);
+        self.lookup
+            .get(&key)?
+            .iter()
+            .copied()
+            .find(|&id| self.list.get(id as usize).is_some_and(|b| b.validity.holds(as_of)))
+    }
+
+    /// A bank's display name in a language: its first name there, else in the
+    /// default language, else its code.
+    pub fn display(&self, id: u32, lang: usize) -> &str {
+        let Some(bank) = self.list.get(id as usize) else {
+            return "";
+        };
+        bank.names
+            .get(lang)
+            .and_then(|n| n.first())
+            .or_else(|| bank.names.first().and_then(|n| n.first()))
+            .map_or(bank.code.as_str(), String::as_str)
+    }
+}
+
+/// The normalised form of a bank name for lookup.
+pub fn bank_key(typed: &str) -> String {
+    typed.trim().to_lowercase()
+}
+
+/// When a rule, bank or message is in force: from `effective` (inclusive)
+/// until `until` (exclusive).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Validity {
+    pub effective: Option<Date>,
+    pub until: Option<Date>,
+}
+
+impl Validity {
+    pub fn holds(&self, day: Date) -> bool {
+        self.effective.is_none_or(|e| day >= e) && self.until.is_none_or(|u| day < u)
+    }
+
+    pub fn is_always(&self) -> bool {
+        self.effective.is_none() && self.until.is_none()
+    }
+}
+
+/// The four outcomes of a rule, from least to most severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Outcome {
+    Note,
+    Review,
+    Limited,
+    Reject,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Note => "note",
+            Outcome::Review => "review",
+            Outcome::Limited => "limited",
+            Outcome::Reject => "reject",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Outcome> {
+        Some(match s {
+            "note" => Outcome::Note,
+            "review" => Outcome::Review,
+            "limited" => Outcome::Limited,
+            "reject" => Outcome::Reject,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug)]
+pub struct Rule {
+    pub id: String,
+    pub outcome: Outcome,
+    /// The fields the rule concerns, as dotted paths.
+    pub fields: Vec<String>,
+    pub guard: Option<CExpr>,
+    pub when: CExpr,
+    /// The message choices; the first whose condition holds is shown.
+    pub messages: Vec<RuleMessage>,
+    pub validity: Validity,
+}
+
+#[derive(Debug)]
+pub struct RuleMessage {
+    pub message: String,
+    pub condition: Option<CExpr>,
+    /// One template per language; `None` falls back to the default language.
+    pub texts: Vec<Option<Template>>,
+    pub validity: Validity,
+}
+
+pub type Template = Vec<Piece>;
+
+#[derive(Debug)]
+pub enum Piece {
+    Text(String),
+    Hole(CExpr),
+}
+
+#[derive(Debug)]
+pub struct NextStep {
+    pub name: String,
+    pub condition: Option<CExpr>,
+}
+
+/// A compiled expression.
+#[derive(Debug, Clone)]
+pub enum CExpr {
+    Const(Field),
+    /// Slots from the root record.
+    Field(Box<[u16]>),
+    /// Slots from a bound quantifier variable (0 = innermost).
+    Var(u16, Box<[u16]>),
+    Let(u32),
+    BankAttr(Box<CExpr>, u32),
+    BankKnown(Box<CExpr>),
+    Not(Box<CExpr>),
+    And(Box<CExpr>, Box<CExpr>),
+    Or(Box<CExpr>, Box<CExpr>),
+    Cmp(CmpOp, Box<CExpr>, Box<CExpr>),
+    In(Box<CExpr>, Vec<CExpr>),
+    Call(Builtin, Vec<CExpr>),
+    Quant(crate::ast::Quantifier, Box<CExpr>, Box<CExpr>),
+    Fired(u32),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// The built-in functions, with their compile-time arguments resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    Length,
+    Size,
+    Nfc,
+    Trim,
+    FoldSpace,
+    AsciiLower,
+    Lower,
+    NormalizeName,
+    Only(u32),
+    HasAny(u32),
+    FirstOutside(u32),
+    Remove(u32),
+    StartsWith,
+    EndsWith,
+    Contains,
+    StripPrefix,
+    Matches(u32),
+    Present,
+    CharName,
+    CharCode,
+    ConfusableHint,
+    Luhn,
+    Icao9303,
+    Mod11_2,
+    Mask,
+}

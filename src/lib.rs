@@ -1,0 +1,20 @@
+//! kycrules: a declarative rules engine for payment-platform onboarding.
+
+pub mod ast;
+pub mod chars;
+pub mod charset;
+pub mod cli;
+pub mod compile;
+pub mod date;
+pub mod decimal;
+pub mod diag;
+pub mod eval;
+pub mod input;
+pub mod ir;
+pub mod patch;
+pub mod policy;
+pub mod record;
+pub mod report;
+pub mod source;
+pub mod syntax;
+pub mod text;

@@ -1,0 +1,101 @@
+//! Loading a policy: files or directories of `.rules` files, or the shipped
+//! policy embedded in the binary; then parsing and compiling them.
+
+use crate::compile::{Compiled, compile};
+use crate::diag::{self, Diagnostic};
+use crate::source::SourceMap;
+use std::path::{Path, PathBuf};
+
+include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
+
+/// The largest policy file read.
+pub const MAX_POLICY_FILE: u64 = 4 << 20;
+
+/// The shipped policy's sources.
+pub fn embedded() -> SourceMap {
+    let mut map = SourceMap::default();
+    for (name, text) in EMBEDDED {
+        map.add(*name, *text);
+    }
+    map
+}
+
+/// Reads policy files and directories (recursively, `*.rules`, sorted).
+pub fn read(paths: &[PathBuf]) -> (SourceMap, Vec<Diagnostic>) {
+    let mut map = SourceMap::default();
+    let mut diags = Vec::new();
+    for path in paths {
+        let mut files = Vec::new();
+        if path.is_dir() {
+            collect(path, &mut files);
+            files.sort();
+            if files.is_empty() {
+                diags.push(
+                    Diagnostic::global(diag::READ, format!("no `.rules` files in `{}`", path.display()))
+                        .with_help("a policy directory holds files ending in `.rules`"),
+                );
+            }
+        } else {
+            files.push(path.clone());
+        }
+        for f in files {
+            let name = f.to_string_lossy().replace('\\', "/");
+            match read_one(&f) {
+                Ok(text) => {
+                    map.add(name, text);
+                }
+                Err(e) => diags.push(Diagnostic::global(diag::READ, format!("cannot read `{name}`: {e}"))),
+            }
+        }
+    }
+    (map, diags)
+}
+
+fn read_one(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if meta.len() > MAX_POLICY_FILE {
+        return Err(format!(
+            "the file is {} bytes; a policy file may have at most {MAX_POLICY_FILE}",
+            meta.len()
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|_| "the file is not UTF-8 text".to_string())
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rules") {
+            out.push(path);
+        }
+    }
+}
+
+/// Parses and compiles every file of a policy, reporting all errors at once.
+pub fn build(sources: &SourceMap) -> Compiled {
+    let mut files = Vec::new();
+    let mut diags = Vec::new();
+    for (i, src) in sources.files.iter().enumerate() {
+        match crate::syntax::parse(u32::try_from(i).unwrap_or(u32::MAX), &src.text) {
+            Ok(f) => files.push(f),
+            Err(mut d) => diags.append(&mut d),
+        }
+    }
+    if !diags.is_empty() {
+        // Compile what parsed too, so name errors elsewhere are reported in the same run;
+        // but a missing header or schema in a file that failed to parse is no news.
+        let mut compiled = compile(&files, sources);
+        compiled.diagnostics.retain(|d| d.span.is_some());
+        diags.append(&mut compiled.diagnostics);
+        diag::sort(&mut diags);
+        return Compiled {
+            ruleset: None,
+            diagnostics: diags,
+        };
+    }
+    compile(&files, sources)
+}

@@ -1,0 +1,33 @@
+//! An application as the evaluator sees it: values in schema slots.
+
+use crate::date::Date;
+use crate::decimal::Decimal;
+
+/// One field's value. Records and lists nest; a record's fields sit in the
+/// order its schema declares them, so a field path is a list of slot indices.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field {
+    Absent,
+    Bool(bool),
+    Text(Box<str>),
+    Num(Decimal),
+    Date(Date),
+    /// An enum value: its index among the enum's values.
+    Enum(u32),
+    Bank(BankValue),
+    Record(Box<[Field]>),
+    List(Vec<Field>),
+}
+
+/// A bank as typed, and the declared bank it resolved to (if any).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BankValue {
+    pub id: Option<u32>,
+    pub typed: Box<str>,
+}
+
+/// One application: the root record's slots.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub fields: Box<[Field]>,
+}

@@ -1,0 +1,53 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use kycrules::date::Date;
+use kycrules::eval::{self, Options};
+use kycrules::ir::RuleSet;
+use kycrules::report::{self, Outcome};
+use std::sync::OnceLock;
+
+/// The shipped policy, compiled once.
+pub fn shipped() -> &'static RuleSet {
+    static RS: OnceLock<RuleSet> = OnceLock::new();
+    RS.get_or_init(|| {
+        let sources = kycrules::policy::embedded();
+        let compiled = kycrules::policy::build(&sources);
+        let text = kycrules::diag::render_human(&compiled.diagnostics, &sources, false);
+        compiled
+            .ruleset
+            .unwrap_or_else(|| panic!("the shipped policy does not compile:\n{text}"))
+    })
+}
+
+pub fn as_of() -> Date {
+    Date::parse("2026-11-27").unwrap()
+}
+
+/// Evaluates one application (as a JSON value) and returns its JSON report line.
+pub fn evaluate_json(rs: &RuleSet, value: &serde_json::Value, lang: &str) -> (Outcome, String) {
+    let opts = Options {
+        lang: rs.language(lang),
+        as_of: as_of(),
+    };
+    let result =
+        kycrules::input::convert(value, &rs.schema, &rs.banks, opts.as_of).map(|r| eval::evaluate(rs, &r, opts));
+    let outcome = Outcome {
+        id: kycrules::input::record_id(value),
+        source: "test:1".into(),
+        result,
+    };
+    let line = report::json_line(rs, &outcome);
+    (outcome, line)
+}
+
+pub fn fired(rs: &RuleSet, o: &Outcome) -> Vec<String> {
+    match &o.result {
+        Ok(d) => d.violations.iter().map(|v| rs.rules[v.rule].id.clone()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+pub fn yaml(text: &str) -> serde_json::Value {
+    serde_yaml::from_str(text).unwrap()
+}
