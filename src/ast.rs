@@ -62,6 +62,8 @@ pub struct FieldDecl {
     pub ty: Spanned<TypeExpr>,
     pub optional: bool,
     pub default: Option<Spanned<Literal>>,
+    /// Marked `sensitive`: masked in reports and errors.
+    pub sensitive: bool,
     pub span: Span,
 }
 

@@ -3,16 +3,25 @@
 
 use crate::charset::is_invisible;
 
-/// `U+00B7 MIDDLE DOT`-style description; invisible characters say so.
+/// The character's Unicode name, e.g. `MIDDLE DOT`, where it has one.
+pub fn name(c: char) -> Option<String> {
+    unicode_names2::name(c).map(|n| n.to_string())
+}
+
+/// `"·" U+00B7 MIDDLE DOT`; an invisible or control character is not shown
+/// itself: `U+200B ZERO WIDTH SPACE (invisible)`.
 pub fn describe(c: char) -> String {
     let code = format!("U+{:04X}", c as u32);
+    let named = match name(c) {
+        Some(n) => format!("{code} {n}"),
+        None => code,
+    };
     if is_invisible(c) {
-        return format!("{code} (an invisible character)");
-    }
-    match c {
-        ' ' => format!("{code} (space)"),
-        c if c.is_control() => format!("{code} (a control character)"),
-        c => format!("\"{c}\" {code}"),
+        format!("{named} (invisible)")
+    } else if c.is_control() {
+        format!("{named} (a control character)")
+    } else {
+        format!("\"{c}\" {named}")
     }
 }
 

@@ -73,6 +73,8 @@ pub struct FieldSchema {
     pub optional: bool,
     /// The value of an absent field, when the schema gives one.
     pub default: Option<Field>,
+    /// Masked in reports and errors (all but the last four characters).
+    pub sensitive: bool,
 }
 
 impl Schema {

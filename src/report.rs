@@ -31,6 +31,15 @@ struct JsonDecision<'a> {
     decision: &'static str,
     next_step: Option<&'a str>,
     violations: Vec<JsonViolation<'a>>,
+    policy: PolicyStamp<'a>,
+}
+
+/// Which policy made a decision: its name, version and content hash.
+#[derive(Serialize)]
+struct PolicyStamp<'a> {
+    name: &'a str,
+    version: &'a str,
+    hash: &'a str,
 }
 
 #[derive(Serialize)]
@@ -71,6 +80,11 @@ pub fn json_line(rs: &RuleSet, o: &Outcome) -> String {
                     })
                 })
                 .collect(),
+            policy: PolicyStamp {
+                name: &rs.name,
+                version: &rs.version,
+                hash: &rs.hash,
+            },
         }),
         Err(e) => serde_json::to_string(&JsonError {
             id,

@@ -205,6 +205,7 @@ fn friendly(rule: Rule) -> &'static str {
         Rule::record_type => "a record type `{ ... }`",
         Rule::field_decl => "a field `name: type`",
         Rule::optional => "`?`",
+        Rule::sensitive | Rule::kw_sensitive => "`sensitive`",
         Rule::default_value => "a default `= value`",
         Rule::enum_type => "an enum `a | b`",
         Rule::list_type => "`list of`",
@@ -331,10 +332,12 @@ impl Lower {
         let name = self.ident(inner.next()?);
         let ty = self.lower_type(inner.next()?, depth + 1)?;
         let mut optional = false;
+        let mut sensitive = false;
         let mut default = None;
         for p in inner {
             match p.as_rule() {
                 Rule::optional => optional = true,
+                Rule::sensitive => sensitive = true,
                 Rule::default_value => {
                     let v = p.into_inner().next()?;
                     default = Some(match v.as_rule() {
@@ -350,6 +353,7 @@ impl Lower {
             ty,
             optional,
             default,
+            sensitive,
             span,
         })
     }

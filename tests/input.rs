@@ -113,6 +113,7 @@ fn field(name: &str, ty: Type, optional: bool) -> FieldSchema {
         ty,
         optional,
         default: None,
+        sensitive: false,
     }
 }
 

@@ -47,6 +47,7 @@ impl Compiler<'_> {
                 ty,
                 optional: f.optional,
                 default,
+                sensitive: f.sensitive,
             });
         }
         if let Some(slot) = self.schema.records.get_mut(index) {

@@ -37,7 +37,8 @@ pub fn evaluate_json(rs: &RuleSet, value: &serde_json::Value, lang: &str) -> (Ou
         source: "test:1".into(),
         result,
     };
-    let line = report::json_line(rs, &outcome);
+    // The policy hash changes with every edit of rules/; snapshots name it by placeholder.
+    let line = report::json_line(rs, &outcome).replace(&rs.hash, "[hash]");
     (outcome, line)
 }
 
