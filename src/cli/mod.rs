@@ -90,6 +90,11 @@ impl PolicyArgs {
         } else {
             crate::policy::read(&self.policy)
         };
+        if !read_errors.is_empty() {
+            // What could not be read explains everything after it; report only that.
+            self.print_diagnostics(&read_errors, &sources);
+            return None;
+        }
         let Compiled {
             ruleset,
             mut diagnostics,
