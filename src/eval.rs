@@ -216,6 +216,12 @@ impl<'a> Evaluator<'a> {
                     let v = self.eval(e);
                     out.push_str(&self.show(&v));
                 }
+                crate::ir::Piece::EnumHole(e, id) => {
+                    if let Value::Enum(i) = self.eval(e) {
+                        let values = self.rs.schema.enums.get(*id as usize);
+                        out.push_str(values.and_then(|v| v.get(i as usize)).map_or("", String::as_str));
+                    }
+                }
             }
         }
         out
@@ -229,24 +235,11 @@ impl<'a> Evaluator<'a> {
             Value::Text(t) => t.to_string(),
             Value::Num(n) => n.to_string(),
             Value::Date(d) => d.to_string(),
-            Value::Enum(e) => self.enum_name(*e).to_string(),
+            Value::Enum(e) => format!("#{e}"),
             Value::Bank(Some(id), _) => self.rs.banks.display(*id, self.opts.lang).to_string(),
             Value::Bank(None, typed) => (*typed).to_string(),
             Value::Record(_) | Value::List(_) => String::new(),
         }
-    }
-
-    /// The name of an enum value; enum values are shown only where their enum is
-    /// known, so any enum with that index answers.
-    fn enum_name(&self, e: u32) -> &str {
-        // Values of different enums share indices; the placeholder compiler
-        // forbids nothing here, so show the index's name in the first enum that has it.
-        self.rs
-            .schema
-            .enums
-            .iter()
-            .find_map(|v| v.get(e as usize))
-            .map_or("", String::as_str)
     }
 
     pub fn holds(&mut self, e: &'a CExpr) -> bool {

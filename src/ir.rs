@@ -227,6 +227,8 @@ pub type Template = Vec<Piece>;
 pub enum Piece {
     Text(String),
     Hole(CExpr),
+    /// A placeholder of an enum type: shown by the value's name in that enum.
+    EnumHole(CExpr, u32),
 }
 
 #[derive(Debug)]

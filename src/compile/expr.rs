@@ -87,6 +87,14 @@ pub fn parse_template(text: &str) -> Result<Vec<TemplatePart>, String> {
     Ok(parts)
 }
 
+/// A placeholder piece; enum values need their enum to be shown by name.
+fn hole(e: CExpr, ty: &Type) -> Piece {
+    match ty {
+        Type::Enum(id) => Piece::EnumHole(e, *id),
+        _ => Piece::Hole(e),
+    }
+}
+
 /// What the type of a value is called in messages.
 fn describe(schema: &crate::ir::Schema, ty: &Type) -> String {
     match ty {
@@ -223,8 +231,8 @@ impl<'a> Compiler<'a> {
             match part {
                 TemplatePart::Text(t) => out.push(Piece::Text(t)),
                 TemplatePart::Hole(name, _) => {
-                    if let Some((e, _)) = withs.get(&name) {
-                        out.push(Piece::Hole(e.clone()));
+                    if let Some((e, ty)) = withs.get(&name) {
+                        out.push(hole(e.clone(), ty));
                         continue;
                     }
                     let hole_span = self.find_in(span, &format!("{{{name}}}")).unwrap_or(span);
@@ -248,7 +256,7 @@ impl<'a> Compiler<'a> {
                             ));
                             ok = false;
                         }
-                        Some((e, _)) => out.push(Piece::Hole(e)),
+                        Some((e, ty)) => out.push(hole(e, &ty)),
                         None if resolvable => ok = false,
                         None => {
                             let hint = suggest(&name, withs.keys().map(String::as_str).chain(self.root_names()));
