@@ -140,6 +140,19 @@ pub fn evaluate(rs: &RuleSet, record: &Record, opts: Options) -> Decision {
     }
 }
 
+/// How one rule went for one application.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RuleTrace {
+    /// The rule is in force on the evaluation date.
+    pub in_force: bool,
+    /// `None` when the rule has no guard; otherwise whether it definitely held.
+    pub guard: Option<bool>,
+    /// The condition's truth; `None` when unknown or not evaluated (not in
+    /// force, or the guard did not hold).
+    pub condition: Option<bool>,
+    pub fired: bool,
+}
+
 /// The state of one evaluation: cached `let` values and which rules fired.
 pub struct Evaluator<'a> {
     rs: &'a RuleSet,
@@ -174,6 +187,32 @@ impl<'a> Evaluator<'a> {
             *f = fires;
         }
         fires
+    }
+
+    /// How rule `i` went, step by step (for coverage and explanations);
+    /// records whether it fired, as [`rule_fires`](Self::rule_fires) does.
+    pub fn rule_trace(&mut self, i: usize) -> RuleTrace {
+        let rs = self.rs;
+        let Some(rule) = rs.rules.get(i) else {
+            return RuleTrace::default();
+        };
+        let in_force = rule.validity.holds(self.opts.as_of);
+        let guard = rule.guard.as_ref().map(|g| in_force && self.holds(g));
+        let condition = if in_force && guard != Some(false) {
+            self.eval(&rule.when).truth()
+        } else {
+            None
+        };
+        let fired = condition == Some(true);
+        if let Some(f) = self.fired.get_mut(i) {
+            *f = fired;
+        }
+        RuleTrace {
+            in_force,
+            guard,
+            condition,
+            fired,
+        }
     }
 
     /// The rendered message of a rule that fired.

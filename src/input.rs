@@ -273,7 +273,7 @@ fn shown(s: &str) -> String {
 /// A document as a JSON value, parsed from JSON or YAML. Unlike
 /// `serde_json::Value` it rejects duplicate keys, and keeps YAML's `.inf` and
 /// `.nan` as text rather than turning them into `null`.
-struct Doc(Value);
+pub struct Doc(pub Value);
 
 impl<'de> Deserialize<'de> for Doc {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -1,6 +1,7 @@
 //! The command line: argument parsing and the subcommands. `main` only calls [`run`].
 
 mod check;
+mod test;
 
 use crate::compile::Compiled;
 use crate::diag::{self, Diagnostic};
@@ -43,6 +44,8 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate applications against a policy.
     Check(check::CheckArgs),
+    /// Run a policy's tests: applications with the decisions they must get.
+    Test(test::TestArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -149,6 +152,7 @@ pub fn run() -> ExitCode {
     };
     let status = match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Test(args) => test::run(&args),
     };
     status.into()
 }
