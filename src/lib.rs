@@ -11,6 +11,7 @@ pub mod diag;
 pub mod eval;
 pub mod input;
 pub mod ir;
+pub mod lint;
 pub mod patch;
 pub mod policy;
 pub mod record;

@@ -2,6 +2,7 @@
 
 mod check;
 mod test;
+mod lint;
 
 use crate::compile::Compiled;
 use crate::diag::{self, Diagnostic};
@@ -46,6 +47,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Run a policy's tests: applications with the decisions they must get.
     Test(test::TestArgs),
+    /// Warn about what a policy compiles with but its author should look at.
+    Lint(lint::LintArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -153,6 +156,7 @@ pub fn run() -> ExitCode {
     let status = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Test(args) => test::run(&args),
+        Command::Lint(args) => lint::run(&args),
     };
     status.into()
 }

@@ -12,7 +12,7 @@ use crate::ir::{Banks, NextStep, Outcome, Rule, RuleMessage, RuleSet, Schema, Ty
 use crate::source::{SourceMap, Span};
 use std::collections::HashMap;
 
-pub use expr::parse_template;
+pub use expr::{TemplatePart, parse_template};
 
 /// The result of compiling: a rule set when there was no error, and every
 /// diagnostic (errors and warnings) in source order.
