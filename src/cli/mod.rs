@@ -1,6 +1,7 @@
 //! The command line: argument parsing and the subcommands. `main` only calls [`run`].
 
 mod check;
+mod explain;
 
 use crate::compile::Compiled;
 use crate::diag::{self, Diagnostic};
@@ -43,6 +44,8 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate applications against a policy.
     Check(check::CheckArgs),
+    /// Explain one application's decision, rule by rule.
+    Explain(explain::ExplainArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -144,6 +147,7 @@ pub fn run() -> ExitCode {
     };
     let status = match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Explain(args) => explain::run(&args),
     };
     status.into()
 }
