@@ -81,7 +81,7 @@ pub fn select(records: impl Iterator<Item = InputRecord>, id: Option<&str>) -> R
         }),
         (_, _) if total == 0 => Err(SelectError {
             message: "the input holds no application".into(),
-            help: "give a file with one application, or `-` to read it from stdin".into(),
+            help: "`explain` takes a file, or `-` for stdin, that holds one application".into(),
         }),
         (Some(want), 0) => Err(SelectError {
             message: format!("no application has id `{want}`"),
