@@ -7,7 +7,8 @@ use crate::eval::{DecisionKind, Options as EvalOptions};
 use crate::explain::{self, Explanation, Node, RuleTrace, Shown};
 use crate::input::{self, InputRecord};
 use crate::ir::Outcome;
-use anstyle::{AnsiColor, Style};
+use crate::report::Palette;
+use anstyle::Style;
 use clap::Args;
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
@@ -164,7 +165,7 @@ pub fn run(args: &ExplainArgs) -> ExitStatus {
         },
         Format::Human => {
             let styled = args.policy.styled(std::io::stdout().is_terminal());
-            human(&ex, &if styled { Styles::colored() } else { Styles::default() })
+            human(&ex, &if styled { Palette::colored() } else { Palette::default() })
         }
     };
     let mut out = std::io::stdout().lock();
@@ -178,39 +179,30 @@ pub fn run(args: &ExplainArgs) -> ExitStatus {
     }
 }
 
-/// Styles of the human explanation; plain when colour is off.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Styles {
-    bold: Style,
-    dim: Style,
-    fired: Style,
-    accept: Style,
+/// The colour of a decision, as `check` shows it.
+fn decision_style(p: &Palette, d: DecisionKind) -> Style {
+    match d {
+        DecisionKind::Accept => p.accept,
+        DecisionKind::Review => p.review,
+        DecisionKind::Limited => p.limited,
+        DecisionKind::Reject | DecisionKind::Error => p.reject,
+    }
 }
 
-impl Styles {
-    pub fn colored() -> Self {
-        Styles {
-            bold: Style::new().bold(),
-            dim: Style::new().dimmed(),
-            fired: Style::new().fg_color(Some(AnsiColor::Red.into())).bold(),
-            accept: Style::new().fg_color(Some(AnsiColor::Green.into())).bold(),
-        }
-    }
-
-    fn decision(&self, d: DecisionKind) -> Style {
-        if d == DecisionKind::Accept {
-            self.accept
-        } else {
-            self.fired
-        }
+fn outcome_style(p: &Palette, o: Outcome) -> Style {
+    match o {
+        Outcome::Reject => p.reject,
+        Outcome::Limited => p.limited,
+        Outcome::Review => p.review,
+        Outcome::Note => p.note,
     }
 }
 
 /// The explanation as text: a header, one block per rule, the decision.
-pub fn human(ex: &Explanation, s: &Styles) -> String {
+pub fn human(ex: &Explanation, s: &Palette) -> String {
     let mut out = String::new();
     let id = ex.id.as_deref().unwrap_or("(no id)");
-    let ds = s.decision(ex.decision);
+    let ds = decision_style(s, ex.decision);
     let _ = writeln!(
         out,
         "{}{id}{}  {ds}{}{ds:#}  {}{}{}",
@@ -232,6 +224,12 @@ pub fn human(ex: &Explanation, s: &Styles) -> String {
         ex.lang,
         s.dim.render_reset()
     );
+    let fired: Vec<&str> = ex.rules.iter().filter(|r| r.fired).map(|r| r.id.as_str()).collect();
+    let _ = write!(out, "{} of {} rules fired", fired.len(), ex.rules.len());
+    if !fired.is_empty() {
+        let _ = write!(out, ": {}", fired.join(", "));
+    }
+    out.push('\n');
     for r in &ex.rules {
         out.push('\n');
         rule(&mut out, r, s);
@@ -241,7 +239,7 @@ pub fn human(ex: &Explanation, s: &Styles) -> String {
     out
 }
 
-fn rule(out: &mut String, r: &RuleTrace, s: &Styles) {
+fn rule(out: &mut String, r: &RuleTrace, s: &Palette) {
     let _ = write!(
         out,
         "rule {}{}{}  {}  ",
@@ -251,7 +249,7 @@ fn rule(out: &mut String, r: &RuleTrace, s: &Styles) {
         r.outcome.as_str()
     );
     if r.fired {
-        let st = if r.outcome == Outcome::Note { s.bold } else { s.fired };
+        let st = outcome_style(s, r.outcome);
         let _ = write!(out, "{st}FIRED{st:#}");
     } else {
         let _ = write!(out, "{}{}{}", s.dim, r.status.describe(), s.dim.render_reset());
@@ -294,7 +292,7 @@ fn rule(out: &mut String, r: &RuleTrace, s: &Styles) {
 /// Writes nodes; a `let` already expanded in the same block is shown by its value alone.
 struct Writer<'o, 's> {
     out: &'o mut String,
-    s: &'s Styles,
+    s: &'s Palette,
     seen: Vec<(String, Shown)>,
 }
 
@@ -361,8 +359,8 @@ fn escape_controls(text: &str) -> String {
         .collect()
 }
 
-fn decision(out: &mut String, ex: &Explanation, s: &Styles) {
-    let ds = s.decision(ex.decision);
+fn decision(out: &mut String, ex: &Explanation, s: &Palette) {
+    let ds = decision_style(s, ex.decision);
     let _ = write!(out, "decision: {ds}{}{ds:#}", ex.decision.as_str());
     let notes: Vec<&str> = ex.rules.iter().filter(|r| r.fired).map(|r| r.id.as_str()).collect();
     if ex.decided_by.is_empty() && notes.is_empty() {
