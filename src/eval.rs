@@ -281,6 +281,16 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// Binds `v` as the innermost quantifier variable, as a quantifier's body
+    /// sees it, until [`unbind`](Self::unbind) (to trace a body item by item).
+    pub fn bind(&mut self, v: Value<'a>) {
+        self.vars.push(v);
+    }
+
+    pub fn unbind(&mut self) {
+        self.vars.pop();
+    }
+
     pub fn holds(&mut self, e: &'a CExpr) -> bool {
         self.eval(e) == Value::Bool(true)
     }

@@ -24,6 +24,19 @@ pub struct RuleSet {
     pub next_steps: Vec<NextStep>,
     /// A content hash of the policy's source files (hex, 16 digits).
     pub hash: String,
+    /// The name of each of `lets`, by index (to render expressions back to text).
+    pub let_names: Vec<String>,
+    /// How each of `charsets` was written: a declared or built-in name, or a text.
+    pub charset_spellings: Vec<Spelling>,
+    /// How each of `patterns` was written: a declared name, or a text.
+    pub pattern_spellings: Vec<Spelling>,
+}
+
+/// How a charset or pattern argument was written in the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Spelling {
+    Name(String),
+    Literal(String),
 }
 
 impl RuleSet {

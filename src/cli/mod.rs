@@ -3,6 +3,7 @@
 mod check;
 mod test;
 mod lint;
+mod explain;
 
 use crate::compile::Compiled;
 use crate::diag::{self, Diagnostic};
@@ -49,6 +50,8 @@ pub enum Command {
     Test(test::TestArgs),
     /// Warn about what a policy compiles with but its author should look at.
     Lint(lint::LintArgs),
+    /// Explain one application's decision, rule by rule.
+    Explain(explain::ExplainArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -157,6 +160,7 @@ pub fn run() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Lint(args) => lint::run(&args),
+        Command::Explain(args) => explain::run(&args),
     };
     status.into()
 }

@@ -715,9 +715,11 @@ impl<'a> Compiler<'a> {
     /// A charset argument: a declared charset, a built-in class, or a text
     /// literal of characters.
     fn charset_arg(&mut self, e: &ast::Expr) -> Option<u32> {
-        let anon = |this: &mut Self, classes: Vec<Class>| {
+        let anon = |this: &mut Self, classes: Vec<Class>, spelling: crate::ir::Spelling| {
             this.charsets.push(Charset::new(classes, Vec::new()));
-            Some(u32::try_from(this.charsets.len() - 1).unwrap_or(u32::MAX))
+            let id = u32::try_from(this.charsets.len() - 1).unwrap_or(u32::MAX);
+            this.anon_charsets.push((id, spelling));
+            Some(id)
         };
         match &e.node {
             ExprKind::Path(p) if p.len() == 1 => {
@@ -726,7 +728,7 @@ impl<'a> Compiler<'a> {
                     return Some(id);
                 }
                 if let Some(classes) = Class::builtin(name) {
-                    return anon(self, classes);
+                    return anon(self, classes, crate::ir::Spelling::Name(name.clone()));
                 }
                 let hint = suggest(
                     name,
@@ -748,7 +750,11 @@ impl<'a> Compiler<'a> {
                 );
                 None
             }
-            ExprKind::Literal(Literal::Text(s)) => anon(self, s.chars().map(|c| Class::Range(c, c)).collect()),
+            ExprKind::Literal(Literal::Text(s)) => anon(
+                self,
+                s.chars().map(|c| Class::Range(c, c)).collect(),
+                crate::ir::Spelling::Literal(s.clone()),
+            ),
             _ => {
                 self.diags.push(Diagnostic::error(
                     diag::TYPE_MISMATCH,

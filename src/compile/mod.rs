@@ -88,6 +88,8 @@ pub(crate) struct Compiler<'a> {
     banks: Banks,
     charsets: Vec<crate::charset::Charset>,
     charset_names: HashMap<String, u32>,
+    /// Charsets made where they are used (`"-"`, `ascii_digit`), with their spelling.
+    anon_charsets: Vec<(u32, crate::ir::Spelling)>,
     patterns: Vec<regex::Regex>,
     pattern_cache: HashMap<String, u32>,
     pattern_names: HashMap<String, u32>,
@@ -426,6 +428,32 @@ impl<'a> Compiler<'a> {
     }
 
     fn finish(self, sources: &SourceMap) -> RuleSet {
+        use crate::ir::Spelling;
+        let let_names = self.let_decls.iter().map(|d| d.name.node.clone()).collect();
+        let mut charset_spellings = vec![Spelling::Literal(String::new()); self.charsets.len()];
+        let declared = self
+            .charset_names
+            .iter()
+            .map(|(n, &id)| (id, Spelling::Name(n.clone())));
+        for (id, spelling) in declared.chain(self.anon_charsets) {
+            if let Some(s) = charset_spellings.get_mut(id as usize) {
+                *s = spelling;
+            }
+        }
+        let mut pattern_spellings = vec![Spelling::Literal(String::new()); self.patterns.len()];
+        for (text, &id) in &self.pattern_cache {
+            if let Some(s) = pattern_spellings.get_mut(id as usize) {
+                *s = Spelling::Literal(text.clone());
+            }
+        }
+        // A declared name wins over the text; of two names for one pattern, the first in order.
+        let mut named: Vec<(&String, u32)> = self.pattern_names.iter().map(|(n, &id)| (n, id)).collect();
+        named.sort();
+        for (name, id) in named.into_iter().rev() {
+            if let Some(s) = pattern_spellings.get_mut(id as usize) {
+                *s = Spelling::Name(name.clone());
+            }
+        }
         let lets = self
             .lets
             .into_iter()
@@ -443,6 +471,9 @@ impl<'a> Compiler<'a> {
             rules: self.rules,
             next_steps: self.next_steps,
             hash: content_hash(sources),
+            let_names,
+            charset_spellings,
+            pattern_spellings,
         }
     }
 
