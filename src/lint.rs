@@ -34,11 +34,15 @@ use uses::{Names, Uses};
 /// Parses, compiles and lints a policy. The policy's errors when it does not
 /// compile; otherwise the compiler's warnings and the lints, in source order.
 pub fn lint_policy(sources: &SourceMap) -> Vec<Diagnostic> {
+    crate::policy::with_large_stack(|| lint_here(sources))
+}
+
+fn lint_here(sources: &SourceMap) -> Vec<Diagnostic> {
     let mut files = Vec::new();
     for (i, src) in sources.files.iter().enumerate() {
         match crate::syntax::parse(u32::try_from(i).unwrap_or(u32::MAX), &src.text) {
             Ok(f) => files.push(f),
-            Err(_) => return crate::policy::build(sources).diagnostics,
+            Err(_) => return crate::policy::build_here(sources).diagnostics,
         }
     }
     let compiled = compile(&files, sources);

@@ -75,8 +75,46 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The stack the compiler runs on: expressions nest up to
+/// [`syntax::MAX_DEPTH`](crate::syntax::MAX_DEPTH) levels, and a debug build's
+/// frames are large; a thread of its own keeps any caller's stack safe.
+pub const COMPILER_STACK: usize = 256 << 20;
+
+/// Runs `f` on a thread with [`COMPILER_STACK`] bytes of stack (reserved, not
+/// committed), or on this thread if no thread can be started. A panic in `f`
+/// (a bug) is passed on to the caller unchanged.
+pub fn with_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    let slot = std::sync::Mutex::new(Some(f));
+    let take = || slot.lock().ok().and_then(|mut g| g.take());
+    std::thread::scope(|s| {
+        let spawned = std::thread::Builder::new()
+            .name("kycrules-compile".into())
+            .stack_size(COMPILER_STACK)
+            .spawn_scoped(s, || take().map(|f| f()));
+        match spawned.map(|h| h.join()) {
+            Ok(Ok(Some(v))) => Some(v),
+            Ok(Err(payload)) => std::panic::resume_unwind(payload),
+            Ok(Ok(None)) | Err(_) => None,
+        }
+    })
+    .or_else(|| take().map(|f| f()))
+    .unwrap_or_else(|| unreachable_none())
+}
+
+#[expect(
+    clippy::panic,
+    reason = "`f` runs exactly once, on the thread or here; it cannot be gone twice"
+)]
+fn unreachable_none<T>() -> T {
+    panic!("the compiler closure was taken twice")
+}
+
 /// Parses and compiles every file of a policy, reporting all errors at once.
 pub fn build(sources: &SourceMap) -> Compiled {
+    with_large_stack(|| build_here(sources))
+}
+
+pub(crate) fn build_here(sources: &SourceMap) -> Compiled {
     let mut files = Vec::new();
     let mut diags = Vec::new();
     for (i, src) in sources.files.iter().enumerate() {

@@ -702,15 +702,32 @@ impl Lower {
         }
         let file = self.file;
         let cell = std::cell::RefCell::new(self);
-        pratt()
-            .map_primary(|p| cell.borrow_mut().lower_primary(p, depth + 1))
+        // Each operand carries the depth of its tree, so that a long chain of
+        // operators is refused while it is built (a deep tree would overflow the
+        // stack when compiled, evaluated or even dropped).
+        let too_deep = |span: Span| {
+            cell.borrow_mut().diags.push(
+                Diagnostic::error(diag::TOO_DEEP, format!("expression nests deeper than {MAX_DEPTH} levels"), span)
+                    .with_help("a chain of `and`/`or` nests one level per operator: split it with `let` declarations, or use `in [...]`"),
+            );
+        };
+        let result: Option<(Expr, usize)> = pratt()
+            .map_primary(|p| {
+                let e = cell.borrow_mut().lower_primary(p, depth + 1)?;
+                let d = expr_depth(&e);
+                Some((e, d))
+            })
             .map_prefix(|op, rhs| {
-                let rhs = rhs?;
+                let (rhs, d) = rhs?;
                 let s = Span::new(file, op.as_span().start(), op.as_span().end()).to(rhs.span);
-                Some(Spanned::new(ExprKind::Not(Box::new(rhs)), s))
+                if d + 1 > MAX_DEPTH {
+                    too_deep(s);
+                    return None;
+                }
+                Some((Spanned::new(ExprKind::Not(Box::new(rhs)), s), d + 1))
             })
             .map_infix(|lhs, op, rhs| {
-                let (lhs, rhs) = (lhs?, rhs?);
+                let ((lhs, dl), (rhs, dr)) = (lhs?, rhs?);
                 let bin = match op.as_rule() {
                     Rule::op_or => BinOp::Or,
                     Rule::op_and => BinOp::And,
@@ -724,9 +741,15 @@ impl Lower {
                     _ => BinOp::NotIn,
                 };
                 let s = lhs.span.to(rhs.span);
-                Some(Spanned::new(ExprKind::Binary(bin, Box::new(lhs), Box::new(rhs)), s))
+                let d = dl.max(dr) + 1;
+                if d > MAX_DEPTH {
+                    too_deep(s);
+                    return None;
+                }
+                Some((Spanned::new(ExprKind::Binary(bin, Box::new(lhs), Box::new(rhs)), s), d))
             })
-            .parse(pair.into_inner())
+            .parse(pair.into_inner());
+        result.map(|(e, _)| e)
     }
 
     fn lower_primary(&mut self, pair: Pair<Rule>, depth: usize) -> Option<Expr> {
@@ -779,6 +802,25 @@ impl Lower {
         };
         Some(Spanned::new(kind, span))
     }
+}
+
+/// How deeply an expression tree nests, measured without recursion.
+pub fn expr_depth(e: &Expr) -> usize {
+    let mut max = 0;
+    let mut stack = vec![(e, 1usize)];
+    while let Some((e, d)) = stack.pop() {
+        max = max.max(d);
+        match &e.node {
+            ExprKind::Literal(_) | ExprKind::Path(_) | ExprKind::RuleRef(_) => {}
+            ExprKind::List(items) | ExprKind::Call(_, items) => stack.extend(items.iter().map(|i| (i, d + 1))),
+            ExprKind::Not(x) => stack.push((x, d + 1)),
+            ExprKind::Binary(_, l, r) | ExprKind::Quantifier(_, _, l, r) => {
+                stack.push((l, d + 1));
+                stack.push((r, d + 1));
+            }
+        }
+    }
+    max
 }
 
 trait MapLiteral {

@@ -119,3 +119,38 @@ fn deep_nesting_is_an_error_not_a_crash() {
         );
     }
 }
+
+/// A policy whose rule condition is a chain of `n` comparisons joined by `op`.
+fn chain(n: usize, op: &str) -> String {
+    let terms: Vec<String> = (0..n).map(|i| format!("applicant.name == \"{i}\"")).collect();
+    format!(
+        "policy \"t\" version \"1\" languages en\nschema {{ id: text, applicant: {{ name: text }} }}\n\
+         message m {{ en \"m\" }}\nrule r reject {{\n  when {}\n  message m\n}}\n",
+        terms.join(&format!(" {op} "))
+    )
+}
+
+#[test]
+fn long_operator_chains_compile_or_fail_cleanly_on_a_small_stack() {
+    // Test threads have 2 MiB of stack; the whole pipeline must fit in it at the limit.
+    let handle = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            for op in ["and", "or"] {
+                let ok = chain(kycrules::syntax::MAX_DEPTH - 1, op);
+                let (_, diags, compiled) = build("chain.rules", &ok);
+                assert!(compiled, "{diags:?}");
+                let lints = kycrules::lint::lint_policy(&{
+                    let mut s = SourceMap::default();
+                    s.add("chain.rules", ok.as_str());
+                    s
+                });
+                drop(lints);
+                let (_, diags, compiled) = build("chain.rules", &chain(20_000, op));
+                assert!(!compiled);
+                assert!(diags.iter().any(|d| d.code == diag::TOO_DEEP), "{diags:?}");
+            }
+        })
+        .unwrap();
+    handle.join().unwrap();
+}

@@ -1,9 +1,9 @@
 //! The command line: argument parsing and the subcommands. `main` only calls [`run`].
 
 mod check;
-mod test;
-mod lint;
 mod explain;
+mod lint;
+mod test;
 
 use crate::compile::Compiled;
 use crate::diag::{self, Diagnostic};

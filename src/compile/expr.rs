@@ -11,6 +11,10 @@ use crate::record::{BankValue, Field};
 use crate::source::Span;
 use std::collections::HashMap;
 
+/// How many lets one let may be defined through: bounds evaluation depth,
+/// since a `let` is evaluated where it is used.
+pub const MAX_LET_NESTING: usize = 32;
+
 /// A rule's `with` values by name.
 pub(crate) type Withs = HashMap<String, (CExpr, Type)>;
 
@@ -154,9 +158,26 @@ impl<'a> Compiler<'a> {
             }
             LetState::Pending => {}
         }
-        self.lets[i].state = LetState::InProgress;
         let d = self.let_decls[i];
+        if self.let_nesting >= MAX_LET_NESTING {
+            self.diags.push(
+                Diagnostic::error(
+                    diag::TOO_DEEP,
+                    format!(
+                        "`let {}` is defined through more than {MAX_LET_NESTING} other lets",
+                        d.name.node
+                    ),
+                    d.name.span,
+                )
+                .with_help("define it from fields directly, or through fewer intermediate lets"),
+            );
+            self.lets[i].state = LetState::Failed;
+            return None;
+        }
+        self.lets[i].state = LetState::InProgress;
+        self.let_nesting += 1;
         let compiled = self.expr(&d.value, &mut Vec::new(), Ctx { fired_limit: 0 }, None);
+        self.let_nesting -= 1;
         let slot = &mut self.lets[i];
         if slot.state == LetState::Failed {
             return None;

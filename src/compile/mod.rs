@@ -95,6 +95,7 @@ pub(crate) struct Compiler<'a> {
     pattern_names: HashMap<String, u32>,
     let_decls: Vec<&'a ast::LetDecl>,
     lets: Vec<expr::LetSlot>,
+    let_nesting: usize,
     messages: HashMap<String, &'a ast::MessageDecl>,
     rule_ids: Vec<String>,
     rules: Vec<Rule>,
