@@ -10,6 +10,7 @@ pub mod decimal;
 pub mod diag;
 pub mod eval;
 pub mod explain;
+pub mod fmt;
 pub mod input;
 pub mod ir;
 pub mod lint;

@@ -86,7 +86,26 @@ fn shipped_text() -> String {
         .filter(|p| p.extension().is_some_and(|e| e == "rules"))
         .collect();
     files.sort();
-    files.iter().map(|f| std::fs::read_to_string(f).unwrap()).collect()
+    let text: String = files.iter().map(|f| std::fs::read_to_string(f).unwrap()).collect();
+    join_continuations(&text)
+}
+
+/// The formatter breaks long conditions before `and`/`or`; join such lines back
+/// so that each clause stands on one line.
+fn join_continuations(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let t = line.trim_start();
+        if t.starts_with("and ") || t.starts_with("or ") {
+            out.pop();
+            out.push(' ');
+            out.push_str(t);
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
 }
 
 // ---------------------------------------------------------------- decompiler

@@ -2,6 +2,7 @@
 
 mod check;
 mod explain;
+mod fmt;
 mod lint;
 mod test;
 
@@ -52,6 +53,8 @@ pub enum Command {
     Lint(lint::LintArgs),
     /// Explain one application's decision, rule by rule.
     Explain(explain::ExplainArgs),
+    /// Format policy files in the canonical layout (`--check`: show the differences).
+    Fmt(fmt::FmtArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -161,6 +164,7 @@ pub fn run() -> ExitCode {
         Command::Test(args) => test::run(&args),
         Command::Lint(args) => lint::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Fmt(args) => fmt::run(&args),
     };
     status.into()
 }
