@@ -200,7 +200,7 @@ codes! {
     LITERAL = "E0035", "invalid literal", "A date, number, escape or default value is malformed.", "effective 2026-02-30", "Write a real date `YYYY-MM-DD`, a number like `0.37`, or a valid `\\u{...}` escape.";
     BANK_ATTRIBUTE = "E0036", "bad bank attribute", "A bank sets an attribute that no `bank attribute` declares, or gives it a value of the wrong type.", "bank X { supportd = true }", "Declare the attribute with `bank attribute name: type = default`, or fix its name.";
     NEXT_STEP = "E0037", "bad next step", "A `next_step` block has a clause after `otherwise`, or more than one block exists.", "next_step { a otherwise b when x }", "Put `otherwise` last, in one block.";
-    EFFECTIVE = "E0038", "bad effective dates", "`until` is not after `effective`, or a date is given twice.", "effective 2027-01-01 until 2026-01-01", "Make the end date later than the start date.";
+    EFFECTIVE = "E0038", "bad effective dates", "`until` is not after `effective`, a date is given twice, or `as_of` is declared twice or names a field inside a list.", "effective 2027-01-01 until 2026-01-01", "Make the end date later than the start date; declare one `as_of`, naming a `date` field outside lists.";
 }
 
 #[cfg(test)]

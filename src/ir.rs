@@ -24,6 +24,8 @@ pub struct RuleSet {
     pub next_steps: Vec<NextStep>,
     /// A content hash of the policy's source files (hex, 16 digits).
     pub hash: String,
+    /// The application's own date field, when the policy declares `as_of`.
+    pub as_of: Option<AsOfField>,
 }
 
 impl RuleSet {
@@ -167,6 +169,16 @@ impl Validity {
     pub fn is_always(&self) -> bool {
         self.effective.is_none() && self.until.is_none()
     }
+}
+
+/// An `as_of` declaration: a record that carries this `date` field is
+/// evaluated as of that date, but never later than the run's date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsOfField {
+    /// Field names from the root; every one but the last is a record field.
+    pub path: Vec<String>,
+    /// The schema's default for the field, used when the field is absent.
+    pub default: Option<Date>,
 }
 
 /// The four outcomes of a rule, from least to most severe.

@@ -47,9 +47,7 @@ const CHUNK: usize = 4096;
 /// Converts and evaluates one input record.
 pub fn process(rs: &RuleSet, rec: InputRecord, opts: Options) -> Outcome {
     let InputRecord { source, id, value } = rec;
-    let result = value
-        .and_then(|v| input::convert(&v, &rs.schema, &rs.banks, opts.as_of))
-        .map(|r| eval::evaluate(rs, &r, opts));
+    let result = value.and_then(|v| eval::evaluate_document(rs, &v, opts));
     Outcome { id, source, result }
 }
 

@@ -97,6 +97,7 @@ pub(crate) struct Compiler<'a> {
     rule_ids: Vec<String>,
     rules: Vec<Rule>,
     next_steps: Vec<NextStep>,
+    as_of: Option<crate::ir::AsOfField>,
 }
 
 /// What an expression may refer to where it stands.
@@ -138,6 +139,7 @@ impl<'a> Compiler<'a> {
                     .collect::<Vec<_>>()
             };
         }
+        self.as_of(&of_kind!(AsOf));
         self.bank_attributes(&of_kind!(BankAttr));
         self.banks(&of_kind!(Bank));
         self.charsets(&of_kind!(Charset));
@@ -443,6 +445,7 @@ impl<'a> Compiler<'a> {
             rules: self.rules,
             next_steps: self.next_steps,
             hash: content_hash(sources),
+            as_of: self.as_of,
         }
     }
 
