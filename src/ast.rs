@@ -24,6 +24,7 @@ pub enum Item {
     Message(MessageDecl),
     Rule(RuleDecl),
     NextStep(NextStepDecl),
+    AsOf(AsOfDecl),
 }
 
 impl Item {
@@ -39,6 +40,7 @@ impl Item {
             Item::Message(d) => d.span,
             Item::Rule(d) => d.span,
             Item::NextStep(d) => d.span,
+            Item::AsOf(d) => d.span,
         }
     }
 }
@@ -179,6 +181,14 @@ pub struct MessageChoice {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NextStepDecl {
     pub steps: Vec<(Ident, Option<Expr>)>,
+    pub span: Span,
+}
+
+/// `as_of applicant.submitted_at`: the `date` field of an application that
+/// decides which rules, banks and messages are in force for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AsOfDecl {
+    pub field: Spanned<Vec<Ident>>,
     pub span: Span,
 }
 

@@ -153,6 +153,15 @@ pub struct RuleTrace {
     pub fired: bool,
 }
 
+/// Converts a parsed document with the policy's schema and evaluates it: as
+/// of the document's own date when the policy declares `as_of` (never later
+/// than `opts.as_of`), else as of `opts.as_of`. `Err` is an input error.
+pub fn evaluate_document(rs: &RuleSet, value: &serde_json::Value, opts: Options) -> Result<Decision, String> {
+    let as_of = crate::input::record_date(rs.as_of.as_ref(), value, opts.as_of);
+    let opts = Options { as_of, ..opts };
+    crate::input::convert(value, &rs.schema, &rs.banks, as_of).map(|r| evaluate(rs, &r, opts))
+}
+
 /// The state of one evaluation: cached `let` values and which rules fired.
 pub struct Evaluator<'a> {
     rs: &'a RuleSet,

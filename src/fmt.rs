@@ -147,6 +147,10 @@ impl Builder<'_> {
             Item::Message(m) => (self.message(m, span), None),
             Item::Rule(r) => (self.rule(r, span), None),
             Item::NextStep(n) => (self.next_step(n, span), None),
+            Item::AsOf(a) => {
+                let path: Vec<&str> = a.field.node.iter().map(|i| i.node.as_str()).collect();
+                (self.leaf(span, Doc::text(format!("as_of {}", path.join(".")))), None)
+            }
         };
         self.tree.nodes[id].group = group;
         id

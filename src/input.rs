@@ -4,7 +4,7 @@
 
 use crate::date::Date;
 use crate::decimal::{Decimal, DecimalError};
-use crate::ir::{Banks, Schema, Type};
+use crate::ir::{AsOfField, Banks, Schema, Type};
 use crate::record::{BankValue, Field, Record};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
@@ -38,6 +38,30 @@ pub fn convert(value: &Value, schema: &Schema, banks: &Banks, as_of: Date) -> Re
     Ok(Record {
         fields: conv.record(obj, 0, &Seg::Root, 1)?,
     })
+}
+
+/// The date a document is evaluated as of: the policy's `as_of` field when the
+/// document carries a valid date there (else the field's default), but never
+/// later than `run`; otherwise `run`. A malformed date is left for [`convert`]
+/// to report.
+pub fn record_date(field: Option<&AsOfField>, value: &Value, run: Date) -> Date {
+    let Some((last, parents)) = field.and_then(|f| f.path.split_last()) else {
+        return run;
+    };
+    let mut cur = value;
+    for key in parents {
+        match cur.get(key) {
+            // An absent parent record has no field, and so no default either.
+            Some(v) if !v.is_null() => cur = v,
+            _ => return run,
+        }
+    }
+    let own = match cur.get(last) {
+        None | Some(Value::Null) => field.and_then(|f| f.default),
+        Some(Value::String(s)) => Date::parse(s),
+        Some(_) => None,
+    };
+    own.map_or(run, |d| d.min(run))
 }
 
 /// The root's `id`, when it is text or a number, to label records.

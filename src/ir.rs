@@ -30,6 +30,8 @@ pub struct RuleSet {
     pub charset_spellings: Vec<Spelling>,
     /// How each of `patterns` was written: a declared name, or a text.
     pub pattern_spellings: Vec<Spelling>,
+    /// The application's own date field, when the policy declares `as_of`.
+    pub as_of: Option<AsOfField>,
 }
 
 /// How a charset or pattern argument was written in the policy.
@@ -180,6 +182,16 @@ impl Validity {
     pub fn is_always(&self) -> bool {
         self.effective.is_none() && self.until.is_none()
     }
+}
+
+/// An `as_of` declaration: a record that carries this `date` field is
+/// evaluated as of that date, but never later than the run's date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsOfField {
+    /// Field names from the root; every one but the last is a record field.
+    pub path: Vec<String>,
+    /// The schema's default for the field, used when the field is absent.
+    pub default: Option<Date>,
 }
 
 /// The four outcomes of a rule, from least to most severe.

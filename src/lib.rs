@@ -8,6 +8,7 @@ pub mod compile;
 pub mod date;
 pub mod decimal;
 pub mod diag;
+pub mod diff;
 pub mod eval;
 pub mod explain;
 pub mod fmt;

@@ -89,6 +89,7 @@ pub(crate) struct Decls<'a> {
     pub messages: Vec<&'a ast::MessageDecl>,
     pub rules: Vec<&'a ast::RuleDecl>,
     pub next_steps: Vec<&'a ast::NextStepDecl>,
+    pub as_of: Vec<&'a ast::AsOfDecl>,
 }
 
 impl<'a> Decls<'a> {
@@ -104,6 +105,7 @@ impl<'a> Decls<'a> {
                 Item::Message(m) => d.messages.push(m),
                 Item::Rule(r) => d.rules.push(r),
                 Item::NextStep(n) => d.next_steps.push(n),
+                Item::AsOf(a) => d.as_of.push(a),
                 Item::Policy(_) | Item::BankAttr(_) => {}
             }
         }

@@ -127,7 +127,7 @@ fn syntax_error(file: u32, text: &str, e: pest::error::Error<Rule>) -> Diagnosti
             d = d.with_help("a rule's outcome is one of `reject`, `limited`, `review`, `note`");
         } else if positives.contains(&Rule::EOI) || positives.contains(&Rule::policy_decl) {
             d = d.with_help(
-                "a file holds declarations: `policy`, `schema`, `bank`, `charset`, `pattern`, `let`, `message`, `rule`, `next_step`",
+                "a file holds declarations: `policy`, `schema`, `bank`, `charset`, `pattern`, `let`, `message`, `rule`, `next_step`, `as_of`",
             );
         }
     }
@@ -184,6 +184,7 @@ fn friendly(rule: Rule) -> &'static str {
         Rule::kw_effective | Rule::effective_clause => "`effective`",
         Rule::kw_until | Rule::until_clause => "`until`",
         Rule::kw_next_step | Rule::next_step_decl => "`next_step`",
+        Rule::kw_as_of | Rule::as_of_decl => "`as_of`",
         Rule::kw_otherwise => "`otherwise`",
         Rule::kw_and | Rule::op_and => "`and`",
         Rule::kw_or | Rule::op_or => "`or`",
@@ -292,6 +293,7 @@ impl Lower {
             Rule::message_decl => Item::Message(self.lower_message(pair)?),
             Rule::rule_decl => Item::Rule(self.lower_rule(pair)?),
             Rule::next_step_decl => Item::NextStep(self.lower_next_step(pair)),
+            Rule::as_of_decl => Item::AsOf(self.lower_as_of(pair)?),
             _ => return None,
         })
     }
@@ -669,6 +671,19 @@ impl Lower {
             }
         }
         Some(rule)
+    }
+
+    fn lower_as_of(&mut self, pair: Pair<Rule>) -> Option<AsOfDecl> {
+        let start = self.span(&pair);
+        let path = pair.into_inner().find(|p| p.as_rule() == Rule::path)?;
+        let parts: Vec<Ident> = path.into_inner().map(|i| self.ident(i)).collect();
+        let pspan = parts.first().zip(parts.last()).map(|(a, b)| a.span.to(b.span))?;
+        // The pair may end in white space that a failed `.` attempt skipped.
+        let span = Span::new(self.file, start.start as usize, pspan.end as usize);
+        Some(AsOfDecl {
+            field: Spanned::new(parts, pspan),
+            span,
+        })
     }
 
     fn lower_next_step(&mut self, pair: Pair<Rule>) -> NextStepDecl {

@@ -152,8 +152,8 @@ fn one_output_line_per_record_in_input_order() {
                 .to_string()
         })
         .collect();
-    // 3 + 1 + 1 + 4 YAML documents, 5 non-blank JSON lines.
-    assert_eq!(sources.len(), 14, "{text}");
+    // 3 + 1 + 1 + 4 + 6 YAML documents, 5 non-blank JSON lines.
+    assert_eq!(sources.len(), 20, "{text}");
     let mut sorted = sources.clone();
     sorted.sort_by_key(|s| {
         let (file, line) = s.rsplit_once(':').unwrap();

@@ -47,9 +47,7 @@ const CHUNK: usize = 4096;
 /// Converts and evaluates one input record.
 pub fn process(rs: &RuleSet, rec: InputRecord, opts: Options) -> Outcome {
     let InputRecord { source, id, value } = rec;
-    let result = value
-        .and_then(|v| input::convert(&v, &rs.schema, &rs.banks, opts.as_of))
-        .map(|r| eval::evaluate(rs, &r, opts));
+    let result = value.and_then(|v| eval::evaluate_document(rs, &v, opts));
     Outcome { id, source, result }
 }
 
@@ -59,7 +57,19 @@ pub fn run_stream(
     records: impl Iterator<Item = InputRecord>,
     opts: Options,
     jobs: Option<usize>,
-    mut sink: impl FnMut(&Outcome) -> bool,
+    sink: impl FnMut(&Outcome) -> bool,
+) -> Result<(), String> {
+    stream_map(records, jobs, |r| process(rs, r, opts), sink)
+}
+
+/// The streaming driver shared by `check` and `diff`: applies `work` to every
+/// record in parallel chunks and calls `sink` with the results in input order;
+/// `sink` returning false ends the run.
+pub(crate) fn stream_map<T: Send>(
+    records: impl Iterator<Item = InputRecord>,
+    jobs: Option<usize>,
+    work: impl Fn(InputRecord) -> T + Sync,
+    mut sink: impl FnMut(&T) -> bool,
 ) -> Result<(), String> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.unwrap_or(0))
@@ -68,7 +78,7 @@ pub fn run_stream(
     let mut records = records.peekable();
     while records.peek().is_some() {
         let chunk: Vec<InputRecord> = records.by_ref().take(CHUNK).collect();
-        let outcomes: Vec<Outcome> = pool.install(|| chunk.into_par_iter().map(|r| process(rs, r, opts)).collect());
+        let outcomes: Vec<T> = pool.install(|| chunk.into_par_iter().map(&work).collect());
         for o in &outcomes {
             if !sink(o) {
                 return Ok(());

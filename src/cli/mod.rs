@@ -5,6 +5,7 @@ mod explain;
 mod fmt;
 mod lint;
 mod test;
+mod diff;
 
 use crate::compile::Compiled;
 use crate::diag::{self, Diagnostic};
@@ -55,6 +56,8 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Format policy files in the canonical layout (`--check`: show the differences).
     Fmt(fmt::FmtArgs),
+    /// Compare two policies' decisions on the same applications.
+    Diff(diff::DiffArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -165,6 +168,7 @@ pub fn run() -> ExitCode {
         Command::Lint(args) => lint::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Fmt(args) => fmt::run(&args),
+        Command::Diff(args) => diff::run(&args),
     };
     status.into()
 }

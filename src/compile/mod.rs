@@ -100,6 +100,7 @@ pub(crate) struct Compiler<'a> {
     rule_ids: Vec<String>,
     rules: Vec<Rule>,
     next_steps: Vec<NextStep>,
+    as_of: Option<crate::ir::AsOfField>,
 }
 
 /// What an expression may refer to where it stands.
@@ -141,6 +142,7 @@ impl<'a> Compiler<'a> {
                     .collect::<Vec<_>>()
             };
         }
+        self.as_of(&of_kind!(AsOf));
         self.bank_attributes(&of_kind!(BankAttr));
         self.banks(&of_kind!(Bank));
         self.charsets(&of_kind!(Charset));
@@ -475,6 +477,7 @@ impl<'a> Compiler<'a> {
             let_names,
             charset_spellings,
             pattern_spellings,
+            as_of: self.as_of,
         }
     }
 

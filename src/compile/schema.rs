@@ -194,6 +194,73 @@ impl Compiler<'_> {
         Validity { effective, until }
     }
 
+    /// Resolves the `as_of` declaration: one `date` field, reached through
+    /// records only (an application has one date, not one per list item).
+    pub(super) fn as_of(&mut self, decls: &[&ast::AsOfDecl]) {
+        let Some((first, rest)) = decls.split_first() else {
+            return;
+        };
+        for extra in rest {
+            self.diags.push(
+                Diagnostic::error(diag::EFFECTIVE, "a policy has one `as_of` declaration", extra.span)
+                    .with_secondary(first.span, "the first `as_of`")
+                    .with_help("an application is evaluated as of one date; keep one declaration"),
+            );
+        }
+        let parts = &first.field.node;
+        let mut rec = 0usize;
+        let mut path = Vec::new();
+        for (i, part) in parts.iter().enumerate() {
+            let Some(schema) = self.schema.records.get(rec) else {
+                return;
+            };
+            let Some(f) = schema.fields.iter().find(|f| f.name == part.node) else {
+                let hint = suggest(&part.node, schema.fields.iter().map(|f| f.name.as_str())).map(str::to_string);
+                let prefix = path.join(".");
+                self.diags
+                    .push(self.unknown_field_diag(&part.node, &prefix, part.span, hint));
+                return;
+            };
+            path.push(f.name.clone());
+            let (ty, default) = (f.ty.clone(), f.default.clone());
+            match ty {
+                Type::Date if i + 1 == parts.len() => {
+                    let default = match default {
+                        Some(Field::Date(d)) => Some(d),
+                        _ => None,
+                    };
+                    self.as_of = Some(crate::ir::AsOfField { path, default });
+                    return;
+                }
+                Type::Record(r) if i + 1 < parts.len() => rec = r as usize,
+                Type::List(_) if i + 1 < parts.len() => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            diag::EFFECTIVE,
+                            format!("`as_of` cannot name a field inside the list `{}`", path.join(".")),
+                            part.span,
+                        )
+                        .with_help("an application is evaluated as of one date: name a `date` field outside lists"),
+                    );
+                    return;
+                }
+                other => {
+                    let found = self.schema.type_name(&other);
+                    self.diags.push(
+                        Diagnostic::error(
+                            diag::TYPE_MISMATCH,
+                            format!("`as_of` needs a `date` field, but `{}` is {found}", path.join(".")),
+                            first.field.span,
+                        )
+                        .with_label("not a date")
+                        .with_help("declare the field as `date` in the schema, e.g. `submitted_at: date?`"),
+                    );
+                    return;
+                }
+            }
+        }
+    }
+
     pub(super) fn bank_attributes(&mut self, decls: &[&ast::BankAttrDecl]) {
         for d in decls {
             if self.banks.attributes.iter().any(|a| a.name == d.name.node) || d.name.node == "known" {

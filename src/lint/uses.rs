@@ -115,6 +115,9 @@ impl Uses {
 /// next step.
 pub(crate) fn collect(decls: &Decls<'_>, names: &Names<'_>) -> Uses {
     let mut root = Walker::new(names);
+    for a in &decls.as_of {
+        root.out.fields.insert(dotted(&a.field.node));
+    }
     for r in &decls.rules {
         for path in &r.on {
             root.out.fields.insert(dotted(&path.node));

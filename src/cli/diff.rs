@@ -1,0 +1,171 @@
+//! `kycrules diff OLD NEW [INPUT]...`: which applications a policy change
+//! would flip. Every record is decided under both policies (in parallel, as
+//! `check` does); the changed ones are reported, then the transition matrix.
+//! The output formats are documented in [`crate::diff`].
+
+use super::check::{Format, parse_date, stream_map};
+use super::{ColorChoice, ErrorFormat, ExitStatus, PolicyArgs, write_out};
+use crate::date::Date;
+use crate::diff::{self, Policies, RecordDiff, Summary};
+use crate::eval::Options;
+use crate::input;
+use crate::ir::RuleSet;
+use crate::report::Palette;
+use clap::Args;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The current policy: a `.rules` file or a directory of them.
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The proposed policy: a `.rules` file or a directory of them.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// Application files or directories; `-` (or nothing) reads stdin.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Report format (default: human on a terminal, json otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Message language of the human report (falls back to each policy's default).
+    #[arg(long, default_value = "en")]
+    pub lang: String,
+    /// Evaluate both policies as of this date, `YYYY-MM-DD` (default: today).
+    #[arg(long = "as-of", value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<Date>,
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// When to colour the output (`NO_COLOR` turns `auto` off).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+    /// How to print policy errors.
+    #[arg(long = "error-format", value_enum, default_value = "human")]
+    pub error_format: ErrorFormat,
+}
+
+impl DiffArgs {
+    fn policy_args(&self, path: &Path) -> PolicyArgs {
+        PolicyArgs {
+            policy: vec![path.to_path_buf()],
+            color: self.color,
+            error_format: self.error_format,
+        }
+    }
+
+    /// Loads both policies, reporting the errors of each; `None` if either fails.
+    fn load(&self) -> Option<(RuleSet, RuleSet)> {
+        let old = self.policy_args(&self.old).load();
+        let new = self.policy_args(&self.new).load();
+        let ((old, _), (new, _)) = old.zip(new)?;
+        for rs in [&old, &new] {
+            if !rs.languages.contains(&self.lang) {
+                eprintln!(
+                    "warning: policy `{}` has no language `{}`; messages are in `{}`",
+                    rs.name,
+                    self.lang,
+                    rs.languages.first().map_or("", String::as_str)
+                );
+            }
+        }
+        Some((old, new))
+    }
+}
+
+pub fn run(args: &DiffArgs) -> ExitStatus {
+    let Some((old, new)) = args.load() else {
+        return ExitStatus::Error;
+    };
+    let p = Policies { old: &old, new: &new };
+    let stdout_tty = std::io::stdout().is_terminal();
+    let format = args
+        .format
+        .unwrap_or(if stdout_tty { Format::Human } else { Format::Json });
+    let palette = if args.policy_args(&args.old).styled(stdout_tty) {
+        Palette::colored()
+    } else {
+        Palette::default()
+    };
+    let as_of = args.as_of.unwrap_or_else(Date::today);
+    let opts = |rs: &RuleSet| Options {
+        lang: rs.language(&args.lang),
+        as_of,
+    };
+    let (old_opts, new_opts) = (opts(&old), opts(&new));
+    let inputs = if args.inputs.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        args.inputs.clone()
+    };
+    let mut summary = Summary::default();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut open = true;
+    let work = |rec| diff::diff_record(p, rec, old_opts, new_opts);
+    let result = stream_map(input::read_inputs(inputs), args.jobs, work, |d: &RecordDiff| {
+        summary.add(d);
+        if d.is_error_under_both() {
+            report_error(d);
+        }
+        if d.changed {
+            let text = match format {
+                Format::Json => diff::json_line(p, d) + "\n",
+                Format::Human => diff::human_block(p, d, &palette),
+            };
+            open = write_out(&mut out, &text);
+        }
+        open
+    });
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        return ExitStatus::Error;
+    }
+    if open {
+        let text = match format {
+            Format::Json => diff::json_summary(p, &summary) + "\n",
+            Format::Human => human_footer(args, p, &summary, &palette),
+        };
+        if write_out(&mut out, &text) {
+            let _ = out.flush();
+        }
+    }
+    if summary.errors_under_both > 0 {
+        ExitStatus::Error
+    } else if summary.changed > 0 {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    }
+}
+
+/// A record neither policy could evaluate goes to stderr: it is no change,
+/// but it is an input error.
+fn report_error(d: &RecordDiff) {
+    match (&d.old, &d.new) {
+        (Err(a), Err(b)) if a == b => eprintln!("error: {}: {a}", d.source),
+        (Err(a), Err(b)) => eprintln!("error: {}: under OLD: {a}; under NEW: {b}", d.source),
+        _ => {}
+    }
+}
+
+fn human_footer(args: &DiffArgs, p: Policies<'_>, s: &Summary, pal: &Palette) -> String {
+    let stamp = |rs: &RuleSet, path: &Path| {
+        format!(
+            "{} version {} ({}{}{})  {}",
+            rs.name,
+            rs.version,
+            pal.dim,
+            rs.hash,
+            pal.dim.render_reset(),
+            path.display()
+        )
+    };
+    format!(
+        "old: {}\nnew: {}\n\n{}",
+        stamp(p.old, &args.old),
+        stamp(p.new, &args.new),
+        diff::human_summary(s, pal)
+    )
+}
