@@ -15,11 +15,11 @@
 //!
 //! ```json
 //! {"id":"N-0002","source":"apps.yaml:18",
-//!  "old":{"decision":"reject","next_step":null,"rules":["phone-mainland"],
+//!  "old":{"decision":"reject","next_step":null,"rules":["phone-format"],
 //!         "policy":{"name":"p","version":"2026.11","hash":"…"}},
 //!  "new":{"decision":"accept","next_step":"micro_deposit","rules":[],
 //!         "policy":{"name":"p","version":"2026.12","hash":"…"}},
-//!  "gained":[],"lost":["phone-mainland"]}
+//!  "gained":[],"lost":["phone-format"]}
 //! ```
 //!
 //! - `old`, `new`: the decision under each policy; `rules` are the ids of the
@@ -340,9 +340,9 @@ fn outcome_style(p: &Palette, o: crate::ir::Outcome) -> Style {
 /// ```text
 /// N-0002 reject → accept  apps.yaml:18
 ///   next step: none → micro_deposit
-///   - reject  phone-mainland (applicant.phone)
+///   - reject  phone-format (applicant.phone)
 ///             The mobile number must have 11 digits …
-///   unchanged: review-pending
+///   unchanged: manual-check
 /// ```
 pub fn human_block(p: Policies<'_>, d: &RecordDiff, pal: &Palette) -> String {
     let mut out = String::new();
