@@ -199,7 +199,7 @@ pub enum ExprKind {
     Literal(Literal),
     /// `a.b.c`: a field path, a `let`, a bound variable, an enum value or a bank code.
     Path(Vec<Ident>),
-    /// A rule id used as an argument, `fired(phone-charset)`.
+    /// A rule id used as an argument, `fired(age-check)`.
     RuleRef(String),
     List(Vec<Expr>),
     Not(Box<Expr>),
