@@ -11,6 +11,7 @@ pub mod diag;
 pub mod diff;
 pub mod eval;
 pub mod explain;
+pub mod files;
 pub mod fmt;
 pub mod input;
 pub mod ir;

@@ -4,7 +4,7 @@
 use crate::compile::{Compiled, compile};
 use crate::diag::{self, Diagnostic};
 use crate::source::SourceMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 
@@ -27,8 +27,7 @@ pub fn read(paths: &[PathBuf]) -> (SourceMap, Vec<Diagnostic>) {
     for path in paths {
         let mut files = Vec::new();
         if path.is_dir() {
-            collect(path, &mut files);
-            files.sort();
+            files = crate::files::collect(path, &["rules"]);
             if files.is_empty() {
                 diags.push(
                     Diagnostic::global(diag::READ, format!("no `.rules` files in `{}`", path.display()))
@@ -40,7 +39,7 @@ pub fn read(paths: &[PathBuf]) -> (SourceMap, Vec<Diagnostic>) {
         }
         for f in files {
             let name = f.to_string_lossy().replace('\\', "/");
-            match read_one(&f) {
+            match crate::files::read_file(&f, MAX_POLICY_FILE) {
                 Ok(text) => {
                     map.add(name, text);
                 }
@@ -49,30 +48,6 @@ pub fn read(paths: &[PathBuf]) -> (SourceMap, Vec<Diagnostic>) {
         }
     }
     (map, diags)
-}
-
-fn read_one(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if meta.len() > MAX_POLICY_FILE {
-        return Err(format!(
-            "the file is {} bytes; a policy file may have at most {MAX_POLICY_FILE}",
-            meta.len()
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|_| "the file is not UTF-8 text".to_string())
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rules") {
-            out.push(path);
-        }
-    }
 }
 
 /// The stack the compiler runs on: expressions nest up to

@@ -37,7 +37,10 @@ fn src_names_no_bank_and_no_rule_of_the_shipped_policy() {
     words.extend(rs.rules.iter().map(|r| r.id.clone()));
     words.push(rs.name.clone());
     let mut files = Vec::new();
-    rust_files(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    rust_files(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
     assert!(files.len() > 10);
     let mut found = Vec::new();
     for f in &files {

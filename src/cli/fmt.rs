@@ -3,12 +3,12 @@
 
 mod diff;
 
-use super::{ColorChoice, ExitStatus, write_out};
+use super::{ColorChoice, ExitStatus, styled, write_out};
 use crate::fmt::{self, FormatError};
 use crate::source::SourceMap;
 use anstyle::{AnsiColor, Style};
 use clap::Args;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
@@ -50,8 +50,7 @@ pub fn run(args: &FmtArgs) -> ExitStatus {
             files.push(path.clone());
         } else if path.is_dir() {
             let before = files.len();
-            collect(path, &mut files);
-            files[before..].sort();
+            files.extend(crate::files::collect(path, &["rules"]));
             if files.len() == before {
                 eprintln!(
                     "error: no `.rules` files in `{}`\nhelp: a policy directory holds files ending in `.rules`",
@@ -151,45 +150,11 @@ fn one_file(args: &FmtArgs, path: &Path, out: &mut impl Write) -> Status {
 }
 
 fn read(path: &Path, stdin: bool) -> Result<String, String> {
-    let mut bytes = Vec::new();
+    let max = crate::policy::MAX_POLICY_FILE;
     if stdin {
-        std::io::stdin()
-            .lock()
-            .take(crate::policy::MAX_POLICY_FILE + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| e.to_string())?;
+        crate::files::read_text(std::io::stdin().lock(), max)
     } else {
-        let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-        file.take(crate::policy::MAX_POLICY_FILE + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| e.to_string())?;
-    }
-    if bytes.len() as u64 > crate::policy::MAX_POLICY_FILE {
-        return Err(format!(
-            "a policy file may have at most {} bytes",
-            crate::policy::MAX_POLICY_FILE
-        ));
-    }
-    String::from_utf8(bytes).map_err(|_| "the file is not UTF-8 text".to_string())
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rules") {
-            out.push(path);
-        }
-    }
-}
-
-fn styled(color: ColorChoice, terminal: bool) -> bool {
-    match color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        crate::files::read_file(path, max)
     }
 }
 

@@ -1,11 +1,11 @@
 //! The command line: argument parsing and the subcommands. `main` only calls [`run`].
 
 mod check;
+mod diff;
 mod explain;
 mod fmt;
 mod lint;
 mod test;
-mod diff;
 
 use crate::compile::Compiled;
 use crate::diag::{self, Diagnostic};
@@ -90,11 +90,7 @@ pub struct PolicyArgs {
 impl PolicyArgs {
     /// Whether stderr/stdout output should be coloured.
     pub fn styled(&self, terminal: bool) -> bool {
-        match self.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        }
+        styled(self.color, terminal)
     }
 
     /// Reads and compiles the policy, printing every diagnostic to stderr.
@@ -146,6 +142,15 @@ impl PolicyArgs {
                 writeln!(err, "{text}policy: {}", summary.join(", "))
             }
         };
+    }
+}
+
+/// Whether to colour output: `--color`, else a terminal without `NO_COLOR`.
+pub fn styled(color: ColorChoice, terminal: bool) -> bool {
+    match color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     }
 }
 

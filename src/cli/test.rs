@@ -129,8 +129,7 @@ fn load(rs: &RuleSet, paths: &[PathBuf]) -> Result<Vec<TestFile>, Vec<TestError>
         let shown = path.to_string_lossy().replace('\\', "/");
         let mut files = Vec::new();
         if path.is_dir() {
-            collect(path, &mut files);
-            files.sort();
+            files = crate::files::collect(path, &["yaml", "yml"]);
             if files.is_empty() {
                 let help = Some("test files end in `.yaml` or `.yml`; see rules/tests/README.md");
                 errors.push(global(shown, "no test files in the directory".into(), help));
@@ -156,22 +155,5 @@ fn load(rs: &RuleSet, paths: &[PathBuf]) -> Result<Vec<TestFile>, Vec<TestError>
 }
 
 fn read(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if meta.len() > MAX_TEST_FILE {
-        return Err(format!("it has {} bytes, more than {MAX_TEST_FILE}", meta.len()));
-    }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_owned())
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            out.push(path);
-        }
-    }
+    crate::files::read_file(path, MAX_TEST_FILE)
 }
