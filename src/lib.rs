@@ -9,6 +9,7 @@ pub mod date;
 pub mod decimal;
 pub mod diag;
 pub mod eval;
+pub mod r#gen;
 pub mod input;
 pub mod ir;
 pub mod patch;

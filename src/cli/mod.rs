@@ -1,6 +1,7 @@
 //! The command line: argument parsing and the subcommands. `main` only calls [`run`].
 
 mod check;
+mod r#gen;
 
 use crate::compile::Compiled;
 use crate::diag::{self, Diagnostic};
@@ -43,6 +44,8 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate applications against a policy.
     Check(check::CheckArgs),
+    /// Write generated applications (for load tests) to stdout.
+    Gen(r#gen::GenArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -144,6 +147,7 @@ pub fn run() -> ExitCode {
     };
     let status = match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Gen(args) => r#gen::run(&args),
     };
     status.into()
 }
