@@ -1,6 +1,7 @@
 //! Reading applications: files, directories and stdin as a lazy stream of
-//! parsed documents ([`read_inputs`]), and the schema-driven conversion of one
-//! document into a [`Record`] ([`convert`]).
+//! documents ([`read_units`], parsed on demand with [`Unit::parse`], so that
+//! parsing can run on worker threads; [`read_inputs`] parses as it reads), and
+//! the schema-driven conversion of one document into a [`Record`] ([`convert`]).
 
 use crate::date::Date;
 use crate::decimal::{Decimal, DecimalError};
@@ -387,10 +388,56 @@ fn parsed(source: String, v: Value) -> InputRecord {
     }
 }
 
-fn json_record(source: String, bytes: &[u8]) -> InputRecord {
+/// Parses one JSON document (a JSON Lines record, or a whole `.json` file).
+pub fn json_record(source: String, bytes: &[u8]) -> InputRecord {
     match serde_json::from_slice::<Doc>(bytes) {
         Ok(Doc(v)) => parsed(source, v),
         Err(e) => failed(source, format!("invalid JSON: {e}")),
+    }
+}
+
+/// One document as read, not yet parsed (or an error found while reading).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unit {
+    /// A JSON Lines record: its bytes, without the line end.
+    Json { source: String, bytes: Vec<u8> },
+    /// A YAML document: its text and the file line it starts on.
+    Yaml { source: String, text: String, first: usize },
+    /// Parsed already, or an error.
+    Ready(InputRecord),
+}
+
+impl Unit {
+    /// Where the document came from (see [`InputRecord::source`]).
+    pub fn source(&self) -> &str {
+        match self {
+            Unit::Json { source, .. } | Unit::Yaml { source, .. } => source,
+            Unit::Ready(r) => &r.source,
+        }
+    }
+
+    /// The document's size in bytes, as far as it is known (for progress).
+    pub fn size(&self) -> usize {
+        match self {
+            Unit::Json { bytes, .. } => bytes.len() + 1,
+            Unit::Yaml { text, .. } => text.len(),
+            Unit::Ready(_) => 0,
+        }
+    }
+
+    /// Parses the document.
+    pub fn parse(self) -> InputRecord {
+        match self {
+            Unit::Json { source, bytes } => json_record(source, &bytes),
+            Unit::Yaml { source, text, first } => match serde_yaml::from_str::<Doc>(&text) {
+                Ok(Doc(v)) => parsed(source, v),
+                Err(e) => failed(
+                    source,
+                    format!("invalid YAML: {}", shift_lines(&e.to_string(), first - 1)),
+                ),
+            },
+            Unit::Ready(r) => r,
+        }
     }
 }
 
@@ -459,24 +506,27 @@ impl JsonLines {
 }
 
 impl Iterator for JsonLines {
-    type Item = InputRecord;
+    type Item = Unit;
 
-    fn next(&mut self) -> Option<InputRecord> {
+    fn next(&mut self) -> Option<Unit> {
         if let Some(r) = self.pre.pop_front() {
-            return Some(r);
+            return Some(Unit::Ready(r));
         }
         while !self.done {
             match read_line(&mut *self.reader, &mut self.buf, MAX_LINE) {
                 Err(e) => {
                     self.done = true;
-                    return Some(failed(&self.label, format!("cannot read {}: {e}", self.label)));
+                    return Some(Unit::Ready(failed(
+                        &self.label,
+                        format!("cannot read {}: {e}", self.label),
+                    )));
                 }
                 Ok(None) => self.done = true,
                 Ok(Some(over)) => {
                     self.line += 1;
                     let source = format!("{}:{}", self.label, self.line);
                     if over {
-                        return Some(failed(source, "record larger than 1 MiB"));
+                        return Some(Unit::Ready(failed(source, "record larger than 1 MiB")));
                     }
                     let bytes = if self.line == 1 {
                         strip_bom(&self.buf)
@@ -484,7 +534,10 @@ impl Iterator for JsonLines {
                         &self.buf
                     };
                     if !bytes.trim_ascii().is_empty() {
-                        return Some(json_record(source, bytes));
+                        return Some(Unit::Json {
+                            source,
+                            bytes: bytes.to_vec(),
+                        });
                     }
                 }
             }
@@ -566,18 +619,14 @@ impl YamlDocs {
 }
 
 impl Iterator for YamlDocs {
-    type Item = InputRecord;
+    type Item = Unit;
 
-    fn next(&mut self) -> Option<InputRecord> {
+    fn next(&mut self) -> Option<Unit> {
         let (start, end, first, content) = self.fragment()?;
-        let source = format!("{}:{content}", self.label);
-        let doc = self.text.get(start..end).unwrap_or_default();
-        Some(match serde_yaml::from_str::<Doc>(doc) {
-            Ok(Doc(v)) => parsed(source, v),
-            Err(e) => failed(
-                source,
-                format!("invalid YAML: {}", shift_lines(&e.to_string(), first - 1)),
-            ),
+        Some(Unit::Yaml {
+            source: format!("{}:{content}", self.label),
+            text: self.text.get(start..end).unwrap_or_default().to_owned(),
+            first,
         })
     }
 }
@@ -612,13 +661,13 @@ enum Source {
 }
 
 impl Iterator for Source {
-    type Item = InputRecord;
+    type Item = Unit;
 
-    fn next(&mut self) -> Option<InputRecord> {
+    fn next(&mut self) -> Option<Unit> {
         match self {
             Source::Lines(l) => l.next(),
             Source::Yaml(y) => y.next(),
-            Source::One(r) => r.take(),
+            Source::One(r) => r.take().map(Unit::Ready),
         }
     }
 }
@@ -822,9 +871,9 @@ struct Inputs {
 }
 
 impl Iterator for Inputs {
-    type Item = InputRecord;
+    type Item = Unit;
 
-    fn next(&mut self) -> Option<InputRecord> {
+    fn next(&mut self) -> Option<Unit> {
         loop {
             if let Some(src) = &mut self.current {
                 if let Some(r) = src.next() {
@@ -833,7 +882,7 @@ impl Iterator for Inputs {
                 self.current = None;
             }
             match self.pending.pop_front()? {
-                Pending::Error(r) => return Some(r),
+                Pending::Error(r) => return Some(Unit::Ready(r)),
                 Pending::File(path, label) => self.current = Some(open_file(&path, label)),
                 Pending::Arg(path) if path.as_os_str() == "-" => {
                     self.current = Some(sniff(Box::new(BufReader::new(io::stdin())), "<stdin>".into()));
@@ -841,7 +890,7 @@ impl Iterator for Inputs {
                 Pending::Arg(path) => {
                     let label = path.to_string_lossy().into_owned();
                     match fs::metadata(&path) {
-                        Err(e) => return Some(failed(&label, format!("cannot read {label}: {e}"))),
+                        Err(e) => return Some(Unit::Ready(failed(&label, format!("cannot read {label}: {e}")))),
                         Ok(m) if m.is_dir() => {
                             for p in walk(&path, &label).into_iter().rev() {
                                 self.pending.push_front(p);
@@ -859,6 +908,12 @@ impl Iterator for Inputs {
 /// `.json`, `.jsonl` files, sorted) and stdin (`-`), read lazily in order.
 /// Unreadable files and broken documents are error records; reading goes on.
 pub fn read_inputs(paths: Vec<PathBuf>) -> impl Iterator<Item = InputRecord> + Send {
+    read_units(paths).map(Unit::parse)
+}
+
+/// Like [`read_inputs`], but each document is left unparsed until
+/// [`Unit::parse`]: the reading is cheap, the parsing can be parallel.
+pub fn read_units(paths: Vec<PathBuf>) -> impl Iterator<Item = Unit> + Send + 'static {
     Inputs {
         pending: paths.into_iter().map(Pending::Arg).collect(),
         current: None,
@@ -873,7 +928,7 @@ mod tests {
     use std::io::Cursor;
 
     fn yaml(text: &str) -> Vec<InputRecord> {
-        YamlDocs::new(text.into(), "a.yaml".into()).collect()
+        YamlDocs::new(text.into(), "a.yaml".into()).map(Unit::parse).collect()
     }
 
     #[test]
@@ -904,7 +959,9 @@ mod tests {
     }
 
     fn lines(text: &str) -> Vec<InputRecord> {
-        JsonLines::new(Box::new(Cursor::new(text.as_bytes().to_vec())), "b.jsonl".into()).collect()
+        JsonLines::new(Box::new(Cursor::new(text.as_bytes().to_vec())), "b.jsonl".into())
+            .map(Unit::parse)
+            .collect()
     }
 
     #[test]
@@ -929,7 +986,9 @@ mod tests {
     }
 
     fn sniffed(text: &str) -> Vec<InputRecord> {
-        sniff(Box::new(Cursor::new(text.as_bytes().to_vec())), "<stdin>".into()).collect()
+        sniff(Box::new(Cursor::new(text.as_bytes().to_vec())), "<stdin>".into())
+            .map(Unit::parse)
+            .collect()
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! kycrules: a declarative rules engine for payment-platform onboarding.
 
 pub mod ast;
+pub mod batch;
 pub mod chars;
 pub mod charset;
 pub mod cli;
@@ -8,6 +9,7 @@ pub mod compile;
 pub mod date;
 pub mod decimal;
 pub mod diag;
+pub mod direct;
 pub mod eval;
 pub mod r#gen;
 pub mod input;

@@ -1,0 +1,61 @@
+//! Batch processing: a stream of work items, handled in parallel chunks,
+//! with results delivered in input order.
+//!
+//! ```text
+//! reader thread ── chunks of CHUNK items ─(bounded channel)─▶ main thread
+//!                                          └ rayon pool: work(item) ─▶ sink(result), in order
+//! ```
+//! The reader runs ahead by at most [`AHEAD`] chunks, so reading overlaps the
+//! work and memory stays bounded whatever the input's length.
+
+use rayon::prelude::*;
+use std::sync::mpsc;
+
+/// How many items are handed to the workers together.
+pub const CHUNK: usize = 4096;
+/// How many chunks the reader may read ahead of the workers.
+pub const AHEAD: usize = 2;
+
+/// Runs `work` over `items` on `jobs` worker threads (default: one per core),
+/// calling `sink` with each result in input order until it returns `false`.
+/// Each worker keeps a scratch state made by `init`, reused between items.
+pub fn ordered<T, R, S>(
+    items: impl Iterator<Item = T> + Send + 'static,
+    jobs: Option<usize>,
+    init: impl Fn() -> S + Sync + Send,
+    work: impl Fn(&mut S, T) -> R + Sync + Send,
+    mut sink: impl FnMut(R) -> bool,
+) -> Result<(), String>
+where
+    T: Send + 'static,
+    R: Send,
+{
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| format!("cannot start worker threads: {e}"))?;
+    let (tx, rx) = mpsc::sync_channel::<Vec<T>>(AHEAD);
+    // Not joined: when the sink stops early (a closed pipe), the reader may be
+    // blocked on an endless stdin; it ends with the process.
+    std::thread::Builder::new()
+        .name("kycrules-reader".into())
+        .spawn(move || {
+            let mut items = items;
+            loop {
+                let chunk: Vec<T> = items.by_ref().take(CHUNK).collect();
+                if chunk.is_empty() || tx.send(chunk).is_err() {
+                    break;
+                }
+            }
+        })
+        .map_err(|e| format!("cannot start the reader thread: {e}"))?;
+    for chunk in rx {
+        let results: Vec<R> = pool.install(|| chunk.into_par_iter().map_init(&init, &work).collect());
+        for r in results {
+            if !sink(r) {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
