@@ -1,13 +1,14 @@
 //! `kycrules check`: evaluate applications and report decisions.
 
+use super::progress::Progress;
 use super::{ExitStatus, PolicyArgs, write_out};
 use crate::date::Date;
 use crate::eval::{self, DecisionKind, Options};
-use crate::input::{self, InputRecord};
+use crate::input::{self, InputRecord, Unit};
 use crate::ir::RuleSet;
-use crate::report::{self, Outcome, Palette, Summary};
+use crate::record::Record;
+use crate::report::{self, JsonWriter, Outcome, Palette, Summary};
 use clap::{Args, ValueEnum};
-use rayon::prelude::*;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -33,6 +34,10 @@ pub struct CheckArgs {
     /// Worker threads (default: all cores).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
+    /// Read and convert the records, evaluate nothing, print only a count
+    /// (the baseline of the end-to-end benchmark).
+    #[arg(long = "parse-only", hide = true)]
+    pub parse_only: bool,
     /// Application files or directories; `-` (or nothing) reads stdin.
     pub inputs: Vec<PathBuf>,
 }
@@ -41,41 +46,104 @@ pub fn parse_date(s: &str) -> Result<Date, String> {
     Date::parse(s).ok_or_else(|| format!("`{s}` is not a date `YYYY-MM-DD`"))
 }
 
-/// How many records are evaluated together; bounds memory, keeps output ordered.
-const CHUNK: usize = 4096;
-
-/// Converts and evaluates one input record.
-pub fn process(rs: &RuleSet, rec: InputRecord, opts: Options) -> Outcome {
-    let InputRecord { source, id, value } = rec;
-    let result = value
-        .and_then(|v| input::convert(&v, &rs.schema, &rs.banks, opts.as_of))
-        .map(|r| eval::evaluate(rs, &r, opts));
-    Outcome { id, source, result }
+/// A record as read: its source, its `id` label, and the record or why it
+/// could not be read or converted. JSON Lines records take the direct path
+/// (no `serde_json::Value` tree); anything it declines takes the general one.
+pub fn to_record(rs: &RuleSet, unit: Unit, as_of: Date) -> (String, Option<String>, Result<Record, String>) {
+    match unit {
+        Unit::Json { source, bytes } => match crate::direct::json_record(&bytes, &rs.schema, &rs.banks, as_of) {
+            Some((id, record)) => (source, id, Ok(record)),
+            None => general(rs, input::json_record(source, &bytes), as_of),
+        },
+        other => general(rs, other.parse(), as_of),
+    }
 }
 
-/// Evaluates a stream of records in parallel chunks, calling `sink` in input order.
-pub fn run_stream(
-    rs: &RuleSet,
-    records: impl Iterator<Item = InputRecord>,
-    opts: Options,
-    jobs: Option<usize>,
-    mut sink: impl FnMut(&Outcome) -> bool,
-) -> Result<(), String> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.unwrap_or(0))
-        .build()
-        .map_err(|e| format!("cannot start worker threads: {e}"))?;
-    let mut records = records.peekable();
-    while records.peek().is_some() {
-        let chunk: Vec<InputRecord> = records.by_ref().take(CHUNK).collect();
-        let outcomes: Vec<Outcome> = pool.install(|| chunk.into_par_iter().map(|r| process(rs, r, opts)).collect());
-        for o in &outcomes {
-            if !sink(o) {
-                return Ok(());
-            }
-        }
+fn general(rs: &RuleSet, rec: InputRecord, as_of: Date) -> (String, Option<String>, Result<Record, String>) {
+    let InputRecord { source, id, value } = rec;
+    let record = value.and_then(|v| input::convert(&v, &rs.schema, &rs.banks, as_of));
+    (source, id, record)
+}
+
+/// Writes bytes to stdout; `false` once the output is closed or failed.
+fn write_bytes(out: &mut impl Write, bytes: &[u8]) -> bool {
+    out.write_all(bytes).is_ok()
+}
+
+/// `--parse-only`: reads and converts every record, counts them.
+fn parse_only(rs: &RuleSet, args: &CheckArgs, inputs: Vec<PathBuf>, as_of: Date) -> ExitStatus {
+    let progress = Progress::start(&inputs);
+    let units = progress.counted(input::read_units(inputs));
+    let (mut records, mut errors) = (0u64, 0u64);
+    let work = |_: &mut (), u: Unit| to_record(rs, u, as_of).2.is_err();
+    let result = crate::batch::ordered(
+        units,
+        args.jobs,
+        || (),
+        work,
+        |failed| {
+            records += 1;
+            errors += u64::from(failed);
+            progress.record();
+            true
+        },
+    );
+    progress.finish();
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        return ExitStatus::Error;
     }
-    Ok(())
+    eprintln!("{records} records read, {errors} input errors");
+    if errors > 0 {
+        ExitStatus::Error
+    } else {
+        ExitStatus::Success
+    }
+}
+
+/// Evaluates every record and writes its report, in input order: workers
+/// convert, evaluate and render; this thread only writes. The summary, and
+/// whether the output is still open.
+fn report_all(
+    rs: &RuleSet,
+    inputs: Vec<PathBuf>,
+    jobs: Option<usize>,
+    opts: Options,
+    format: Format,
+    palette: &Palette,
+    out: &mut impl Write,
+) -> Result<(Summary, bool), String> {
+    let json = JsonWriter::new(rs);
+    let work = |scratch: &mut eval::Scratch, unit: Unit| {
+        let (source, id, record) = to_record(rs, unit, opts.as_of);
+        let o = Outcome {
+            id,
+            source,
+            result: record.map(|r| eval::evaluate_in(rs, &r, opts, scratch)),
+        };
+        let text = match format {
+            Format::Json => {
+                let mut line = Vec::with_capacity(640);
+                json.write(&o, &mut line);
+                line.push(b'\n');
+                line
+            }
+            Format::Human => report::human_block(rs, &o, palette).into_bytes(),
+        };
+        (o.decision(), text)
+    };
+    let mut summary = Summary::default();
+    let mut open = true;
+    let progress = Progress::start(&inputs);
+    let units = progress.counted(input::read_units(inputs));
+    let result = crate::batch::ordered(units, jobs, eval::Scratch::default, work, |(kind, text)| {
+        summary.add(kind);
+        progress.record();
+        open = write_bytes(out, &text);
+        open
+    });
+    progress.finish();
+    result.map(|()| (summary, open))
 }
 
 pub fn run(args: &CheckArgs) -> ExitStatus {
@@ -107,27 +175,18 @@ pub fn run(args: &CheckArgs) -> ExitStatus {
     } else {
         args.inputs.clone()
     };
-    let mut summary = Summary::default();
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut open = true;
-    let result = run_stream(&rs, input::read_inputs(inputs), opts, args.jobs, |o| {
-        summary.add(o.decision());
-        let text = match format {
-            Format::Json => {
-                let mut line = report::json_line(&rs, o);
-                line.push('\n');
-                line
-            }
-            Format::Human => report::human_block(&rs, o, &palette),
-        };
-        open = write_out(&mut out, &text);
-        open
-    });
-    if let Err(e) = result {
-        eprintln!("error: {e}");
-        return ExitStatus::Error;
+    if args.parse_only {
+        return parse_only(&rs, args, inputs, opts.as_of);
     }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let (summary, mut open) = match report_all(&rs, inputs, args.jobs, opts, format, &palette, &mut out) {
+        Ok(done) => done,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitStatus::Error;
+        }
+    };
     if open && format == Format::Human {
         open = write_out(&mut out, &summary.line(&palette));
     }

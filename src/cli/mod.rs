@@ -2,6 +2,7 @@
 
 mod check;
 mod r#gen;
+mod progress;
 
 use crate::compile::Compiled;
 use crate::diag::{self, Diagnostic};
