@@ -91,6 +91,24 @@ pub fn same_name(a: &str, b: &str) -> bool {
             }
         })
     }
+    fn bytes(s: &str) -> impl Iterator<Item = u8> + '_ {
+        // `char::is_whitespace` on ASCII (which includes U+000B).
+        let ws = |b: u8| matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
+        let mut prev_ws = false;
+        s.trim().bytes().filter_map(move |b| {
+            let w = ws(b);
+            let skip = w && prev_ws;
+            prev_ws = w;
+            match (skip, w) {
+                (true, _) => None,
+                (false, true) => Some(b' '),
+                (false, false) => Some(b.to_ascii_lowercase()),
+            }
+        })
+    }
+    if a.is_ascii() && b.is_ascii() {
+        return bytes(a).eq(bytes(b));
+    }
     let (a, b) = (nfc(a), nfc(b));
     chars(&a).eq(chars(&b))
 }

@@ -366,6 +366,12 @@ mod fast_paths {
         }
 
         #[test]
+        fn same_name_on_ascii(a in "[ aAzZ\t\n\x0b\x0c\r.-]{0,8}", b in "[ aAzZ\t\n\x0b\x0c\r.-]{0,8}", how in 0u8..10) {
+            let b = if how < 5 { variant(&a, how) } else { b };
+            prop_assert_eq!(text::same_name(&a, &b), text::normalize_name(&a) == text::normalize_name(&b));
+        }
+
+        #[test]
         fn banks_resolve_like_their_lookup_key(pick in 0usize..200, how in 0u8..6, noise in NAME) {
             let banks = &shipped().banks;
             let mut keys: Vec<&String> = banks.lookup.keys().collect();
