@@ -2,11 +2,13 @@
 //! with results delivered in input order.
 //!
 //! ```text
-//! reader thread ── chunks of CHUNK items ─(bounded channel)─▶ main thread
-//!                                          └ rayon pool: work(item) ─▶ sink(result), in order
+//! reader thread ── chunks of CHUNK items ─(bounded channel)─▶ rayon pool: work(item)
+//!                                                              └▶ calling thread: sink(result), in order
 //! ```
-//! The reader runs ahead by at most [`AHEAD`] chunks, so reading overlaps the
-//! work and memory stays bounded whatever the input's length.
+//! The reader runs ahead by at most [`AHEAD`] chunks, and the calling thread
+//! hands the results of one chunk to the sink while the pool works on the
+//! next: reading, working and writing overlap, and memory stays bounded
+//! whatever the input's length.
 
 use rayon::prelude::*;
 use std::sync::mpsc;
@@ -49,13 +51,24 @@ where
             }
         })
         .map_err(|e| format!("cannot start the reader thread: {e}"))?;
-    for chunk in rx {
-        let results: Vec<R> = pool.install(|| chunk.into_par_iter().map_init(&init, &work).collect());
-        for r in results {
-            if !sink(r) {
-                return Ok(());
+    let (init, work) = (&init, &work);
+    let mut pending: Vec<R> = Vec::new();
+    loop {
+        let chunk = rx.recv().ok();
+        let done = chunk.is_none();
+        let mut next: Vec<R> = Vec::new();
+        let mut stopped = false;
+        pool.in_place_scope(|s| {
+            if let Some(chunk) = chunk {
+                let next = &mut next;
+                s.spawn(move |_| *next = chunk.into_par_iter().map_init(init, work).collect());
             }
+            // Meanwhile, this thread hands on the previous chunk's results.
+            stopped = !pending.drain(..).all(&mut sink);
+        });
+        if stopped || done {
+            return Ok(());
         }
+        pending = next;
     }
-    Ok(())
 }

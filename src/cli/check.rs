@@ -123,7 +123,7 @@ fn report_all(
         };
         let text = match format {
             Format::Json => {
-                let mut line = Vec::with_capacity(640);
+                let mut line = Vec::with_capacity(1024);
                 json.write(&o, &mut line);
                 line.push(b'\n');
                 line
