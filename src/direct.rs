@@ -17,7 +17,9 @@ use std::fmt;
 /// [`record_id`](crate::input::record_id)); `None` when the general path must decide.
 pub fn json_record(bytes: &[u8], schema: &Schema, banks: &Banks, as_of: Date) -> Option<(Option<String>, Record)> {
     let ctx = Ctx { schema, banks, as_of };
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    // Validating the text once spares the parser a check of every string.
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut de = serde_json::Deserializer::from_str(text);
     let fields = RecordSeed {
         ctx: &ctx,
         r: 0,
@@ -74,27 +76,34 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
             return Err(bail());
         }
         let rs = self.ctx.schema.records.get(self.r as usize).ok_or_else(bail)?;
-        let mut slots: Vec<Option<Field>> = vec![None; rs.fields.len()];
+        if rs.fields.len() > 64 {
+            return Err(bail()); // more fields than `seen` has bits
+        }
+        let mut out = vec![Field::Absent; rs.fields.len()];
+        let mut seen = 0u64;
         while let Some(i) = map.next_key_seed(KeySeed(rs))? {
-            let (Some(slot @ None), Some(f)) = (slots.get_mut(i), rs.fields.get(i)) else {
-                return Err(bail()); // a duplicate key
+            let (Some(slot), Some(f)) = (out.get_mut(i), rs.fields.get(i)) else {
+                return Err(bail());
             };
-            *slot = Some(map.next_value_seed(ValueSeed {
+            if seen & (1 << i) != 0 {
+                return Err(bail()); // a duplicate key
+            }
+            seen |= 1 << i;
+            *slot = map.next_value_seed(ValueSeed {
                 ctx: self.ctx,
                 ty: &f.ty,
                 depth: self.depth,
-            })?);
+            })?;
         }
-        let mut out = Vec::with_capacity(slots.len());
-        for (slot, f) in slots.into_iter().zip(&rs.fields) {
-            out.push(match slot {
-                Some(Field::Absent) | None => match &f.default {
-                    Some(d) => d.clone(),
-                    None if f.optional => Field::Absent,
+        // Absent (or null) fields take their default, or are missing.
+        for (slot, f) in out.iter_mut().zip(&rs.fields) {
+            if matches!(slot, Field::Absent) {
+                match &f.default {
+                    Some(d) => *slot = d.clone(),
+                    None if f.optional => {}
                     None => return Err(bail()),
-                },
-                Some(v) => v,
-            });
+                }
+            }
         }
         Ok(out.into_boxed_slice())
     }
