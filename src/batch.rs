@@ -13,16 +13,36 @@
 use rayon::prelude::*;
 use std::sync::mpsc;
 
-/// How many items are handed to the workers together.
-pub const CHUNK: usize = 4096;
+/// How many records a group holds (see [`groups`]): a worker's unit of work.
+pub const GROUP: usize = 64;
+/// How many groups are handed to the workers together: 4096 records.
+pub const CHUNK: usize = 64;
 /// How many chunks the reader may read ahead of the workers.
 pub const AHEAD: usize = 2;
 
+/// The items in groups of at most `n`, so that a worker's result (a block of
+/// output) is one allocation per group rather than one per record.
+pub fn groups<T>(
+    items: impl Iterator<Item = T> + Send + 'static,
+    n: usize,
+) -> impl Iterator<Item = Vec<T>> + Send + 'static
+where
+    T: Send + 'static,
+{
+    let mut items = items.fuse();
+    std::iter::from_fn(move || {
+        let group: Vec<T> = items.by_ref().take(n.max(1)).collect();
+        (!group.is_empty()).then_some(group)
+    })
+}
+
 /// Runs `work` over `items` on `jobs` worker threads (default: one per core),
-/// calling `sink` with each result in input order until it returns `false`.
-/// Each worker keeps a scratch state made by `init`, reused between items.
+/// `chunk` items at a time, calling `sink` with each result in input order
+/// until it returns `false`. Each worker keeps a scratch state made by `init`,
+/// reused between items.
 pub fn ordered<T, R, S>(
     items: impl Iterator<Item = T> + Send + 'static,
+    chunk: usize,
     jobs: Option<usize>,
     init: impl Fn() -> S + Sync + Send,
     work: impl Fn(&mut S, T) -> R + Sync + Send,
@@ -44,7 +64,7 @@ where
         .spawn(move || {
             let mut items = items;
             loop {
-                let chunk: Vec<T> = items.by_ref().take(CHUNK).collect();
+                let chunk: Vec<T> = items.by_ref().take(chunk.max(1)).collect();
                 if chunk.is_empty() || tx.send(chunk).is_err() {
                     break;
                 }

@@ -2,6 +2,7 @@
 
 use super::progress::Progress;
 use super::{ExitStatus, PolicyArgs, write_out};
+use crate::batch;
 use crate::date::Date;
 use crate::eval::{self, DecisionKind, Options};
 use crate::input::{self, InputRecord, Unit};
@@ -70,21 +71,31 @@ fn write_bytes(out: &mut impl Write, bytes: &[u8]) -> bool {
     out.write_all(bytes).is_ok()
 }
 
-/// `--parse-only`: reads and converts every record, counts them.
+/// `--parse-only`: reads and converts every record, counts them; the same
+/// pipeline as a check, without the rules.
 fn parse_only(rs: &RuleSet, args: &CheckArgs, inputs: Vec<PathBuf>, as_of: Date) -> ExitStatus {
     let progress = Progress::start(&inputs);
-    let units = progress.counted(input::read_units(inputs));
-    let (mut records, mut errors) = (0u64, 0u64);
-    let work = |_: &mut (), u: Unit| to_record(rs, u, as_of).2.is_err();
-    let result = crate::batch::ordered(
+    let units = batch::groups(progress.counted(input::read_units(inputs)), batch::GROUP);
+    let (mut records, mut errors) = (0usize, 0usize);
+    let work = |_: &mut (), group: Vec<Unit>| {
+        let n = group.len();
+        let failed = group
+            .into_iter()
+            .map(|u| to_record(rs, u, as_of).2.is_err())
+            .filter(|&failed| failed)
+            .count();
+        (n, failed)
+    };
+    let result = batch::ordered(
         units,
+        batch::CHUNK,
         args.jobs,
         || (),
         work,
-        |failed| {
-            records += 1;
-            errors += u64::from(failed);
-            progress.record();
+        |(n, failed)| {
+            records += n;
+            errors += failed;
+            progress.records(n);
             true
         },
     );
@@ -102,8 +113,8 @@ fn parse_only(rs: &RuleSet, args: &CheckArgs, inputs: Vec<PathBuf>, as_of: Date)
 }
 
 /// Evaluates every record and writes its report, in input order: workers
-/// convert, evaluate and render; this thread only writes. The summary, and
-/// whether the output is still open.
+/// convert, evaluate and render a group of records into one block of text;
+/// this thread only writes. The summary, and whether the output is still open.
 fn report_all(
     rs: &RuleSet,
     inputs: Vec<PathBuf>,
@@ -114,34 +125,46 @@ fn report_all(
     out: &mut impl Write,
 ) -> Result<(Summary, bool), String> {
     let json = JsonWriter::new(rs);
-    let work = |scratch: &mut eval::Scratch, unit: Unit| {
-        let (source, id, record) = to_record(rs, unit, opts.as_of);
-        let o = Outcome {
-            id,
-            source,
-            result: record.map(|r| eval::evaluate_in(rs, &r, opts, scratch)),
-        };
-        let text = match format {
-            Format::Json => {
-                let mut line = Vec::with_capacity(1024);
-                json.write(&o, &mut line);
-                line.push(b'\n');
-                line
+    let work = |scratch: &mut eval::Scratch, group: Vec<Unit>| {
+        let mut counts = Summary::default();
+        let mut text = Vec::with_capacity(group.len() * 768);
+        for unit in group {
+            let (source, id, record) = to_record(rs, unit, opts.as_of);
+            let o = Outcome {
+                id,
+                source,
+                result: record.map(|r| eval::evaluate_in(rs, &r, opts, scratch)),
+            };
+            counts.add(o.decision());
+            match format {
+                Format::Json => {
+                    json.write(&o, &mut text);
+                    text.push(b'\n');
+                }
+                Format::Human => text.extend_from_slice(report::human_block(rs, &o, palette).as_bytes()),
             }
-            Format::Human => report::human_block(rs, &o, palette).into_bytes(),
-        };
-        (o.decision(), text)
+        }
+        (counts, text)
     };
     let mut summary = Summary::default();
     let mut open = true;
     let progress = Progress::start(&inputs);
-    let units = progress.counted(input::read_units(inputs));
-    let result = crate::batch::ordered(units, jobs, eval::Scratch::default, work, |(kind, text)| {
-        summary.add(kind);
-        progress.record();
-        open = write_bytes(out, &text);
-        open
-    });
+    let groups = batch::groups(progress.counted(input::read_units(inputs)), batch::GROUP);
+    let result = batch::ordered(
+        groups,
+        batch::CHUNK,
+        jobs,
+        eval::Scratch::default,
+        work,
+        |(counts, text)| {
+            for (total, n) in summary.counts.iter_mut().zip(counts.counts) {
+                *total += n;
+            }
+            progress.records(usize::try_from(counts.total()).unwrap_or(usize::MAX));
+            open = write_bytes(out, &text);
+            open
+        },
+    );
     progress.finish();
     result.map(|()| (summary, open))
 }

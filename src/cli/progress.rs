@@ -68,12 +68,13 @@ impl Progress {
         })
     }
 
-    /// One more record done.
-    pub fn record(&self) {
+    /// `n` more records done.
+    pub fn records(&self, n: usize) {
         if let Some(live) = &self.0 {
-            let n = live.records.get() + 1;
-            live.records.set(n);
-            if n.is_multiple_of(EVERY) {
+            let before = live.records.get();
+            let after = before + n as u64;
+            live.records.set(after);
+            if after / EVERY != before / EVERY {
                 live.update();
             }
         }
