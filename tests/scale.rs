@@ -372,6 +372,17 @@ mod fast_paths {
         }
 
         #[test]
+        fn json_strings_are_escaped_like_serde(s in "[\\x00-\\x21\"\\\\a\u{7f}\u{e9}\u{2028}王]{0,40}", t in any::<String>()) {
+            let writer = JsonWriter::new(shipped());
+            for text in [&s, &t] {
+                let o = Outcome { id: Some(text.clone()), source: text.clone(), result: Err(text.clone()) };
+                let mut line = Vec::new();
+                writer.write(&o, &mut line);
+                prop_assert_eq!(String::from_utf8(line).unwrap(), reference(&o));
+            }
+        }
+
+        #[test]
         fn banks_resolve_like_their_lookup_key(pick in 0usize..200, how in 0u8..6, noise in NAME) {
             let banks = &shipped().banks;
             let mut keys: Vec<&String> = banks.lookup.keys().collect();
