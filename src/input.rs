@@ -22,6 +22,8 @@ pub const MAX_DEPTH: usize = 64;
 pub const MAX_LINE: usize = 1 << 20;
 /// The largest file that is read whole (JSON, YAML).
 pub const MAX_FILE: usize = 64 << 20;
+/// The read buffer of streamed inputs: fewer, larger reads than the default.
+const READ_BUFFER: usize = 1 << 16;
 
 // ---------------------------------------------------------------- conversion
 
@@ -794,7 +796,10 @@ fn open_file(path: &Path, label: String) -> Source {
         Err(e) => return one(failed(&label, format!("cannot read {label}: {e}"))),
     };
     match extension(path).as_str() {
-        "jsonl" => Source::Lines(JsonLines::new(Box::new(BufReader::new(file)), label)),
+        "jsonl" => Source::Lines(JsonLines::new(
+            Box::new(BufReader::with_capacity(READ_BUFFER, file)),
+            label,
+        )),
         "json" => match read_whole(file, &label) {
             Ok(text) => {
                 let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
@@ -806,7 +811,7 @@ fn open_file(path: &Path, label: String) -> Source {
             Ok(text) => Source::Yaml(YamlDocs::new(text, label)),
             Err(r) => one(r),
         },
-        _ => sniff(Box::new(BufReader::new(file)), label),
+        _ => sniff(Box::new(BufReader::with_capacity(READ_BUFFER, file)), label),
     }
 }
 
@@ -900,7 +905,10 @@ impl Iterator for Inputs {
                 Pending::Error(r) => return Some(Unit::Ready(r)),
                 Pending::File(path, label) => self.current = Some(open_file(&path, label)),
                 Pending::Arg(path) if path.as_os_str() == "-" => {
-                    self.current = Some(sniff(Box::new(BufReader::new(io::stdin())), "<stdin>".into()));
+                    self.current = Some(sniff(
+                        Box::new(BufReader::with_capacity(READ_BUFFER, io::stdin())),
+                        "<stdin>".into(),
+                    ));
                 }
                 Pending::Arg(path) => {
                     let label = path.to_string_lossy().into_owned();
