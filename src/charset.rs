@@ -1,13 +1,18 @@
 //! Character classes, precompiled: an ASCII bitmap plus ranges and scripts.
 
+use std::sync::OnceLock;
 use unicode_script::{Script, UnicodeScript};
 
-/// A set of characters. Membership of an ASCII character is one bit test.
+/// A set of characters. Membership of an ASCII character is one bit test; so
+/// is that of any other character of the Basic Multilingual Plane once its
+/// page of 256 has been met (the page is worked out on first use).
 #[derive(Debug, Clone, Default)]
 pub struct Charset {
     ascii: u128,
     include: Vec<Class>,
     exclude: Vec<Class>,
+    /// Bitmaps of the BMP's 256-character pages, filled lazily.
+    pages: Box<[OnceLock<[u64; 4]>]>,
 }
 
 /// One term of a charset.
@@ -82,6 +87,7 @@ impl Charset {
             ascii: 0,
             include,
             exclude,
+            pages: (0..256).map(|_| OnceLock::new()).collect(),
         };
         for b in 0u8..128 {
             if set.slow_contains(char::from(b)) {
@@ -98,10 +104,32 @@ impl Charset {
     #[inline]
     pub fn contains(&self, c: char) -> bool {
         if c.is_ascii() {
-            self.ascii & (1u128 << (c as u32)) != 0
-        } else {
-            self.slow_contains(c)
+            return self.ascii & (1u128 << (c as u32)) != 0;
         }
+        let code = c as u32;
+        match self.pages.get((code >> 8) as usize) {
+            Some(page) => {
+                let bits = page.get_or_init(|| self.page(code & !0xFF));
+                let i = (code & 0xFF) as usize;
+                bits.get(i / 64).is_some_and(|w| w & (1u64 << (i % 64)) != 0)
+            }
+            None => self.slow_contains(c),
+        }
+    }
+
+    /// The bitmap of the 256 characters from `start`.
+    #[cold]
+    fn page(&self, start: u32) -> [u64; 4] {
+        let mut bits = [0u64; 4];
+        for (i, word) in bits.iter_mut().enumerate() {
+            for b in 0..64 {
+                let code = start + (i as u32) * 64 + b;
+                if char::from_u32(code).is_some_and(|c| self.slow_contains(c)) {
+                    *word |= 1u64 << b;
+                }
+            }
+        }
+        bits
     }
 
     /// Whether no character at all is in the set (for the linter).
@@ -137,6 +165,23 @@ mod tests {
         assert!(cs.contains('a') && cs.contains('Z') && cs.contains('王') && cs.contains(' '));
         assert!(!cs.contains('1') && !cs.contains('é') && !cs.contains('•'));
         assert_eq!(cs.first_outside("王 小1"), Some((7, '1')));
+    }
+
+    #[test]
+    fn pages_agree_with_the_classes() {
+        let mut inc = Class::builtin("ascii_letter").unwrap_or_default();
+        inc.push(Class::script("Han").unwrap_or(Class::Any));
+        inc.push(Class::Range('\u{b7}', '\u{b7}'));
+        inc.push(Class::WhiteSpace);
+        let sets = [
+            Charset::new(inc, vec![Class::Range('\u{4e00}', '\u{4e10}')]),
+            Charset::new(vec![Class::Invisible], vec![]),
+        ];
+        for cs in &sets {
+            for c in ('\0'..='\u{2ffff}').step_by(3) {
+                assert_eq!(cs.contains(c), cs.slow_contains(c), "{c:?}");
+            }
+        }
     }
 
     #[test]

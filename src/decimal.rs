@@ -136,7 +136,12 @@ impl Decimal {
     }
 
     fn digit_count(&self) -> i64 {
-        i64::from(self.coef.checked_ilog10().map_or(1, |d| d + 1))
+        // Amounts fit in 64 bits; the 128-bit logarithm is the slow path.
+        let log = match u64::try_from(self.coef) {
+            Ok(c) => c.checked_ilog10(),
+            Err(_) => self.coef.checked_ilog10(),
+        };
+        i64::from(log.map_or(1, |d| d + 1))
     }
 
     fn cmp_magnitude(&self, other: &Self) -> Ordering {
@@ -145,6 +150,9 @@ impl Decimal {
             (true, false) => return Ordering::Less,
             (false, true) => return Ordering::Greater,
             _ => {}
+        }
+        if self.exp == other.exp {
+            return self.coef.cmp(&other.coef); // normalised: no trailing zeros
         }
         let (da, db) = (self.digit_count(), other.digit_count());
         let (ma, mb) = (da + i64::from(self.exp), db + i64::from(other.exp));

@@ -110,7 +110,38 @@ fn tri(v: Option<bool>) -> Value<'static> {
 
 /// Evaluates every rule in force against one application.
 pub fn evaluate(rs: &RuleSet, record: &Record, opts: Options) -> Decision {
-    let mut ev = Evaluator::new(rs, record, opts);
+    evaluate_in(rs, record, opts, &mut Scratch::default())
+}
+
+/// The buffers of an evaluation, kept between evaluations (one per worker
+/// thread) so that evaluating a record allocates only what it returns.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    lets: Vec<Option<Value<'static>>>,
+    vars: Vec<Value<'static>>,
+    fired: Vec<bool>,
+}
+
+/// An emptied vector of values for another lifetime, in the same allocation.
+fn relet<'b>(mut v: Vec<Option<Value<'_>>>) -> Vec<Option<Value<'b>>> {
+    v.clear();
+    v.into_iter().map(|_| None).collect()
+}
+
+fn revar<'b>(mut v: Vec<Value<'_>>) -> Vec<Value<'b>> {
+    v.clear();
+    v.into_iter().map(|_| Value::Absent).collect()
+}
+
+/// [`evaluate`], reusing the buffers of `scratch`.
+pub fn evaluate_in(rs: &RuleSet, record: &Record, opts: Options, scratch: &mut Scratch) -> Decision {
+    let mut ev = Evaluator::with_scratch(rs, record, opts, std::mem::take(scratch));
+    let decision = decide(rs, &mut ev);
+    *scratch = ev.into_scratch();
+    decision
+}
+
+fn decide<'a>(rs: &'a RuleSet, ev: &mut Evaluator<'a>) -> Decision {
     let mut violations = Vec::new();
     let mut worst: Option<Outcome> = None;
     for (i, rule) in rs.rules.iter().enumerate() {
@@ -174,13 +205,32 @@ pub struct Evaluator<'a> {
 
 impl<'a> Evaluator<'a> {
     pub fn new(rs: &'a RuleSet, record: &'a Record, opts: Options) -> Self {
+        Evaluator::with_scratch(rs, record, opts, Scratch::default())
+    }
+
+    /// An evaluator that uses the buffers of `scratch`.
+    pub fn with_scratch(rs: &'a RuleSet, record: &'a Record, opts: Options, scratch: Scratch) -> Self {
+        let Scratch { lets, vars, mut fired } = scratch;
+        let mut lets = relet(lets);
+        lets.resize(rs.lets.len(), None);
+        fired.clear();
+        fired.resize(rs.rules.len(), false);
         Evaluator {
             rs,
             record,
             opts,
-            lets: vec![None; rs.lets.len()],
-            vars: Vec::new(),
-            fired: vec![false; rs.rules.len()],
+            lets,
+            vars: revar(vars),
+            fired,
+        }
+    }
+
+    /// The buffers, for the next evaluation.
+    pub fn into_scratch(self) -> Scratch {
+        Scratch {
+            lets: relet(self.lets),
+            vars: revar(self.vars),
+            fired: self.fired,
         }
     }
 
@@ -256,7 +306,11 @@ impl<'a> Evaluator<'a> {
     }
 
     fn render(&mut self, t: &'a Template) -> String {
-        let mut out = String::new();
+        let size = t.iter().map(|p| match p {
+            crate::ir::Piece::Text(s) => s.len(),
+            crate::ir::Piece::Hole(_) | crate::ir::Piece::EnumHole(..) => 16,
+        });
+        let mut out = String::with_capacity(size.sum());
         for piece in t {
             match piece {
                 crate::ir::Piece::Text(s) => out.push_str(s),
@@ -301,7 +355,86 @@ impl<'a> Evaluator<'a> {
     }
 
     pub fn holds(&mut self, e: &'a CExpr) -> bool {
-        self.eval(e) == Value::Bool(true)
+        self.truth(e) == Some(true)
+    }
+
+    /// The truth of a condition: `None` when unknown (or not a bool). The
+    /// boolean connectives and comparisons are evaluated here without
+    /// building a [`Value`] for each node; `eval` defers to this for them.
+    fn truth(&mut self, e: &'a CExpr) -> Option<bool> {
+        match e {
+            CExpr::Not(x) => self.truth(x).map(|b| !b),
+            CExpr::And(l, r) => match self.truth(l) {
+                Some(false) => Some(false),
+                lv => match (lv, self.truth(r)) {
+                    (_, Some(false)) => Some(false),
+                    (Some(true), Some(true)) => Some(true),
+                    _ => None,
+                },
+            },
+            CExpr::Or(l, r) => match self.truth(l) {
+                Some(true) => Some(true),
+                lv => match (lv, self.truth(r)) {
+                    (_, Some(true)) => Some(true),
+                    (Some(false), Some(false)) => Some(false),
+                    _ => None,
+                },
+            },
+            CExpr::Cmp(op, l, r) => self.cmp(*op, l, r),
+            CExpr::Fired(i) => Some(self.fired.get(*i as usize).copied().unwrap_or(false)),
+            CExpr::Const(f) => Value::of(f).truth(),
+            CExpr::Let(i) => match self.lets.get(*i as usize) {
+                Some(Some(v)) => v.truth(),
+                _ => self.eval(e).truth(),
+            },
+            _ => self.eval(e).truth(),
+        }
+    }
+
+    /// A comparison. Fields and constants are compared where they lie, and
+    /// two normalised names without building either.
+    fn cmp(&mut self, op: CmpOp, l: &'a CExpr, r: &'a CExpr) -> Option<bool> {
+        if let (Some(a), Some(b)) = (self.field_ref(l), self.field_ref(r)) {
+            return compare(op, &Value::of(a), &Value::of(b));
+        }
+        if let (CmpOp::Eq | CmpOp::Ne, CExpr::Call(Builtin::NormalizeName, a), CExpr::Call(Builtin::NormalizeName, b)) =
+            (op, l, r)
+            && let ([a], [b]) = (a.as_slice(), b.as_slice())
+        {
+            return match (self.eval(a), self.eval(b)) {
+                (Value::Text(a), Value::Text(b)) => Some(text::same_name(&a, &b) == (op == CmpOp::Eq)),
+                _ => None,
+            };
+        }
+        let (a, b) = (self.eval(l), self.eval(r));
+        compare(op, &a, &b)
+    }
+
+    /// A constant or a field path as it lies in the rule set or the record;
+    /// `None` for any other expression.
+    fn field_ref(&self, e: &'a CExpr) -> Option<&'a Field> {
+        static ABSENT: Field = Field::Absent;
+        let (base, slots): (&'a [Field], &[u16]) = match e {
+            CExpr::Const(f) => return Some(f),
+            CExpr::Field(slots) => (&self.record.fields, slots),
+            CExpr::Var(depth, slots) if !slots.is_empty() => {
+                let i = self.vars.len().checked_sub(1 + *depth as usize)?;
+                match self.vars.get(i)? {
+                    Value::Record(r) => (r, slots),
+                    _ => return Some(&ABSENT),
+                }
+            }
+            _ => return None,
+        };
+        let (last, init) = slots.split_last()?;
+        let mut cur = base;
+        for &s in init {
+            match cur.get(s as usize) {
+                Some(Field::Record(r)) => cur = r,
+                _ => return Some(&ABSENT),
+            }
+        }
+        Some(cur.get(*last as usize).unwrap_or(&ABSENT))
     }
 
     fn path(&self, base: &'a [Field], slots: &[u16]) -> Value<'a> {
@@ -374,27 +507,7 @@ impl<'a> Evaluator<'a> {
                 Value::Bank(id, _) => Value::Bool(id.is_some()),
                 _ => Value::Absent,
             },
-            CExpr::Not(x) => tri(self.eval(x).truth().map(|b| !b)),
-            CExpr::And(l, r) => match self.eval(l).truth() {
-                Some(false) => Value::Bool(false),
-                lv => match (lv, self.eval(r).truth()) {
-                    (_, Some(false)) => Value::Bool(false),
-                    (Some(true), Some(true)) => Value::Bool(true),
-                    _ => Value::Absent,
-                },
-            },
-            CExpr::Or(l, r) => match self.eval(l).truth() {
-                Some(true) => Value::Bool(true),
-                lv => match (lv, self.eval(r).truth()) {
-                    (_, Some(true)) => Value::Bool(true),
-                    (Some(false), Some(false)) => Value::Bool(false),
-                    _ => Value::Absent,
-                },
-            },
-            CExpr::Cmp(op, l, r) => {
-                let (a, b) = (self.eval(l), self.eval(r));
-                tri(compare(*op, &a, &b))
-            }
+            CExpr::Not(_) | CExpr::And(..) | CExpr::Or(..) | CExpr::Cmp(..) => tri(self.truth(e)),
             CExpr::In(x, items) => {
                 let v = self.eval(x);
                 if v == Value::Absent {
@@ -441,6 +554,8 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    // Kept out of `eval`, so that the common nodes run in a small stack frame.
+    #[inline(never)]
     fn call(&mut self, b: Builtin, args: &'a [CExpr]) -> Value<'a> {
         if b == Builtin::Present {
             return Value::Bool(args.first().is_some_and(|a| self.eval(a) != Value::Absent));
@@ -469,9 +584,20 @@ impl<'a> Evaluator<'a> {
             })
         };
         match b {
-            Builtin::Length => Value::Num(Decimal::from_i64(
-                i64::try_from(text::nfc(&s).chars().count()).unwrap_or(i64::MAX),
-            )),
+            Builtin::Length => {
+                // An argument that is NFC already (`nfc(...)`, or a `let` of one) is not checked again.
+                let nfc = |e: &CExpr| matches!(e, CExpr::Call(Builtin::Nfc, _));
+                let known_nfc = args.first().is_some_and(|a| match a {
+                    CExpr::Let(i) => rs.lets.get(*i as usize).is_some_and(nfc),
+                    other => nfc(other),
+                });
+                let n = if known_nfc {
+                    s.chars().count()
+                } else {
+                    text::nfc(&s).chars().count()
+                };
+                Value::Num(Decimal::from_i64(i64::try_from(n).unwrap_or(i64::MAX)))
+            }
             Builtin::Nfc => map(s, text::nfc),
             Builtin::Trim => map(s, str::trim_cow),
             Builtin::FoldSpace => map(s, text::fold_space),
@@ -486,7 +612,9 @@ impl<'a> Evaluator<'a> {
             },
             Builtin::Remove(c) => match charset(c) {
                 Some(c) if s.chars().any(|ch| c.contains(ch)) => {
-                    Value::Text(Cow::Owned(s.chars().filter(|&ch| !c.contains(ch)).collect()))
+                    let mut out = String::with_capacity(s.len());
+                    out.extend(s.chars().filter(|&ch| !c.contains(ch)));
+                    Value::Text(Cow::Owned(out))
                 }
                 Some(_) => Value::Text(s),
                 None => Value::Absent,

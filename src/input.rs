@@ -1,6 +1,7 @@
 //! Reading applications: files, directories and stdin as a lazy stream of
-//! parsed documents ([`read_inputs`]), and the schema-driven conversion of one
-//! document into a [`Record`] ([`convert`]).
+//! documents ([`read_units`], parsed on demand with [`Unit::parse`], so that
+//! parsing can run on worker threads; [`read_inputs`] parses as it reads), and
+//! the schema-driven conversion of one document into a [`Record`] ([`convert`]).
 
 use crate::date::Date;
 use crate::decimal::{Decimal, DecimalError};
@@ -21,6 +22,8 @@ pub const MAX_DEPTH: usize = 64;
 pub const MAX_LINE: usize = 1 << 20;
 /// The largest file that is read whole (JSON, YAML).
 pub const MAX_FILE: usize = 64 << 20;
+/// The read buffer of streamed inputs: fewer, larger reads than the default.
+const READ_BUFFER: usize = 1 << 16;
 
 // ---------------------------------------------------------------- conversion
 
@@ -411,10 +414,56 @@ fn parsed(source: String, v: Value) -> InputRecord {
     }
 }
 
-fn json_record(source: String, bytes: &[u8]) -> InputRecord {
+/// Parses one JSON document (a JSON Lines record, or a whole `.json` file).
+pub fn json_record(source: String, bytes: &[u8]) -> InputRecord {
     match serde_json::from_slice::<Doc>(bytes) {
         Ok(Doc(v)) => parsed(source, v),
         Err(e) => failed(source, format!("invalid JSON: {e}")),
+    }
+}
+
+/// One document as read, not yet parsed (or an error found while reading).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unit {
+    /// A JSON Lines record: its bytes, without the line end.
+    Json { source: String, bytes: Vec<u8> },
+    /// A YAML document: its text and the file line it starts on.
+    Yaml { source: String, text: String, first: usize },
+    /// Parsed already, or an error.
+    Ready(InputRecord),
+}
+
+impl Unit {
+    /// Where the document came from (see [`InputRecord::source`]).
+    pub fn source(&self) -> &str {
+        match self {
+            Unit::Json { source, .. } | Unit::Yaml { source, .. } => source,
+            Unit::Ready(r) => &r.source,
+        }
+    }
+
+    /// The document's size in bytes, as far as it is known (for progress).
+    pub fn size(&self) -> usize {
+        match self {
+            Unit::Json { bytes, .. } => bytes.len() + 1,
+            Unit::Yaml { text, .. } => text.len(),
+            Unit::Ready(_) => 0,
+        }
+    }
+
+    /// Parses the document.
+    pub fn parse(self) -> InputRecord {
+        match self {
+            Unit::Json { source, bytes } => json_record(source, &bytes),
+            Unit::Yaml { source, text, first } => match serde_yaml::from_str::<Doc>(&text) {
+                Ok(Doc(v)) => parsed(source, v),
+                Err(e) => failed(
+                    source,
+                    format!("invalid YAML: {}", shift_lines(&e.to_string(), first - 1)),
+                ),
+            },
+            Unit::Ready(r) => r,
+        }
     }
 }
 
@@ -424,6 +473,24 @@ fn too_large(label: &str) -> InputRecord {
 
 fn strip_bom(b: &[u8]) -> &[u8] {
     b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b)
+}
+
+/// The index of the first `\n` in `b`, found eight bytes at a time (the
+/// reader thread's inner loop).
+fn newline(b: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const NL: u64 = LO * b'\n' as u64;
+    let mut start = 0;
+    for word in b.chunks_exact(8) {
+        let x = u64::from_le_bytes(word.try_into().unwrap_or([0; 8])) ^ NL;
+        if x.wrapping_sub(LO) & !x & HI != 0 {
+            break; // a zero byte of `x` is a newline of `word`
+        }
+        start += 8;
+    }
+    let rest = b.get(start..)?;
+    rest.iter().position(|&c| c == b'\n').map(|i| start + i)
 }
 
 /// Reads one line without its line end, keeping at most `limit + 2` bytes.
@@ -441,10 +508,7 @@ fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>, limit: usize) -> io::Result
             break;
         }
         any = true;
-        let (len, done) = chunk
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or((chunk.len(), false), |i| (i, true));
+        let (len, done) = newline(chunk).map_or((chunk.len(), false), |i| (i, true));
         let keep = len.min(limit.saturating_add(2).saturating_sub(buf.len()));
         dropped |= keep < len;
         buf.extend_from_slice(chunk.get(..keep).unwrap_or_default());
@@ -483,24 +547,27 @@ impl JsonLines {
 }
 
 impl Iterator for JsonLines {
-    type Item = InputRecord;
+    type Item = Unit;
 
-    fn next(&mut self) -> Option<InputRecord> {
+    fn next(&mut self) -> Option<Unit> {
         if let Some(r) = self.pre.pop_front() {
-            return Some(r);
+            return Some(Unit::Ready(r));
         }
         while !self.done {
             match read_line(&mut *self.reader, &mut self.buf, MAX_LINE) {
                 Err(e) => {
                     self.done = true;
-                    return Some(failed(&self.label, format!("cannot read {}: {e}", self.label)));
+                    return Some(Unit::Ready(failed(
+                        &self.label,
+                        format!("cannot read {}: {e}", self.label),
+                    )));
                 }
                 Ok(None) => self.done = true,
                 Ok(Some(over)) => {
                     self.line += 1;
                     let source = format!("{}:{}", self.label, self.line);
                     if over {
-                        return Some(failed(source, "record larger than 1 MiB"));
+                        return Some(Unit::Ready(failed(source, "record larger than 1 MiB")));
                     }
                     let bytes = if self.line == 1 {
                         strip_bom(&self.buf)
@@ -508,7 +575,10 @@ impl Iterator for JsonLines {
                         &self.buf
                     };
                     if !bytes.trim_ascii().is_empty() {
-                        return Some(json_record(source, bytes));
+                        return Some(Unit::Json {
+                            source,
+                            bytes: bytes.to_vec(),
+                        });
                     }
                 }
             }
@@ -590,18 +660,14 @@ impl YamlDocs {
 }
 
 impl Iterator for YamlDocs {
-    type Item = InputRecord;
+    type Item = Unit;
 
-    fn next(&mut self) -> Option<InputRecord> {
+    fn next(&mut self) -> Option<Unit> {
         let (start, end, first, content) = self.fragment()?;
-        let source = format!("{}:{content}", self.label);
-        let doc = self.text.get(start..end).unwrap_or_default();
-        Some(match serde_yaml::from_str::<Doc>(doc) {
-            Ok(Doc(v)) => parsed(source, v),
-            Err(e) => failed(
-                source,
-                format!("invalid YAML: {}", shift_lines(&e.to_string(), first - 1)),
-            ),
+        Some(Unit::Yaml {
+            source: format!("{}:{content}", self.label),
+            text: self.text.get(start..end).unwrap_or_default().to_owned(),
+            first,
         })
     }
 }
@@ -636,13 +702,13 @@ enum Source {
 }
 
 impl Iterator for Source {
-    type Item = InputRecord;
+    type Item = Unit;
 
-    fn next(&mut self) -> Option<InputRecord> {
+    fn next(&mut self) -> Option<Unit> {
         match self {
             Source::Lines(l) => l.next(),
             Source::Yaml(y) => y.next(),
-            Source::One(r) => r.take(),
+            Source::One(r) => r.take().map(Unit::Ready),
         }
     }
 }
@@ -754,7 +820,10 @@ fn open_file(path: &Path, label: String) -> Source {
         Err(e) => return one(failed(&label, format!("cannot read {label}: {e}"))),
     };
     match extension(path).as_str() {
-        "jsonl" => Source::Lines(JsonLines::new(Box::new(BufReader::new(file)), label)),
+        "jsonl" => Source::Lines(JsonLines::new(
+            Box::new(BufReader::with_capacity(READ_BUFFER, file)),
+            label,
+        )),
         "json" => match read_whole(file, &label) {
             Ok(text) => {
                 let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
@@ -766,7 +835,7 @@ fn open_file(path: &Path, label: String) -> Source {
             Ok(text) => Source::Yaml(YamlDocs::new(text, label)),
             Err(r) => one(r),
         },
-        _ => sniff(Box::new(BufReader::new(file)), label),
+        _ => sniff(Box::new(BufReader::with_capacity(READ_BUFFER, file)), label),
     }
 }
 
@@ -846,9 +915,9 @@ struct Inputs {
 }
 
 impl Iterator for Inputs {
-    type Item = InputRecord;
+    type Item = Unit;
 
-    fn next(&mut self) -> Option<InputRecord> {
+    fn next(&mut self) -> Option<Unit> {
         loop {
             if let Some(src) = &mut self.current {
                 if let Some(r) = src.next() {
@@ -857,15 +926,18 @@ impl Iterator for Inputs {
                 self.current = None;
             }
             match self.pending.pop_front()? {
-                Pending::Error(r) => return Some(r),
+                Pending::Error(r) => return Some(Unit::Ready(r)),
                 Pending::File(path, label) => self.current = Some(open_file(&path, label)),
                 Pending::Arg(path) if path.as_os_str() == "-" => {
-                    self.current = Some(sniff(Box::new(BufReader::new(io::stdin())), "<stdin>".into()));
+                    self.current = Some(sniff(
+                        Box::new(BufReader::with_capacity(READ_BUFFER, io::stdin())),
+                        "<stdin>".into(),
+                    ));
                 }
                 Pending::Arg(path) => {
                     let label = path.to_string_lossy().into_owned();
                     match fs::metadata(&path) {
-                        Err(e) => return Some(failed(&label, format!("cannot read {label}: {e}"))),
+                        Err(e) => return Some(Unit::Ready(failed(&label, format!("cannot read {label}: {e}")))),
                         Ok(m) if m.is_dir() => {
                             for p in walk(&path, &label).into_iter().rev() {
                                 self.pending.push_front(p);
@@ -883,6 +955,12 @@ impl Iterator for Inputs {
 /// `.json`, `.jsonl` files, sorted) and stdin (`-`), read lazily in order.
 /// Unreadable files and broken documents are error records; reading goes on.
 pub fn read_inputs(paths: Vec<PathBuf>) -> impl Iterator<Item = InputRecord> + Send {
+    read_units(paths).map(Unit::parse)
+}
+
+/// Like [`read_inputs`], but each document is left unparsed until
+/// [`Unit::parse`]: the reading is cheap, the parsing can be parallel.
+pub fn read_units(paths: Vec<PathBuf>) -> impl Iterator<Item = Unit> + Send + 'static {
     Inputs {
         pending: paths.into_iter().map(Pending::Arg).collect(),
         current: None,
@@ -897,7 +975,7 @@ mod tests {
     use std::io::Cursor;
 
     fn yaml(text: &str) -> Vec<InputRecord> {
-        YamlDocs::new(text.into(), "a.yaml".into()).collect()
+        YamlDocs::new(text.into(), "a.yaml".into()).map(Unit::parse).collect()
     }
 
     #[test]
@@ -928,7 +1006,9 @@ mod tests {
     }
 
     fn lines(text: &str) -> Vec<InputRecord> {
-        JsonLines::new(Box::new(Cursor::new(text.as_bytes().to_vec())), "b.jsonl".into()).collect()
+        JsonLines::new(Box::new(Cursor::new(text.as_bytes().to_vec())), "b.jsonl".into())
+            .map(Unit::parse)
+            .collect()
     }
 
     #[test]
@@ -953,7 +1033,9 @@ mod tests {
     }
 
     fn sniffed(text: &str) -> Vec<InputRecord> {
-        sniff(Box::new(Cursor::new(text.as_bytes().to_vec())), "<stdin>".into()).collect()
+        sniff(Box::new(Cursor::new(text.as_bytes().to_vec())), "<stdin>".into())
+            .map(Unit::parse)
+            .collect()
     }
 
     #[test]
@@ -983,6 +1065,22 @@ mod tests {
         let flow = sniffed("{id: f}\n");
         assert_eq!(flow[0].value, Ok(json!({"id": "f"})));
         assert!(sniffed("  \n\n").is_empty());
+    }
+
+    #[test]
+    fn newlines_are_found_word_by_word() {
+        // Bytes near `\n` in value, and the newline at every offset.
+        let filler = [0x0b, 0x09, 0x8a, 0x00, 0x0a ^ 0x80, 0xff];
+        for len in 0..40 {
+            let mut b: Vec<u8> = (0..len).map(|i| filler[i % filler.len()]).collect();
+            assert_eq!(newline(&b), None, "{len}");
+            for at in 0..len {
+                let saved = b[at];
+                b[at] = b'\n';
+                assert_eq!(newline(&b), Some(at), "{len} {at}");
+                b[at] = saved;
+            }
+        }
     }
 
     #[test]

@@ -139,9 +139,34 @@ impl Banks {
     /// The bank a typed name denotes on a date: trimmed, lower-cased, and
     /// matched against codes, names and aliases of the banks in force.
     pub fn resolve(&self, typed: &str, as_of: Date) -> Option<u32> {
-        let key = bank_key(typed);
+        // The common cases allocate nothing: a key already lower-case, or an
+        // ASCII one short enough to lower-case on the stack.
+        let trimmed = typed.trim();
+        let mut buf = [0u8; 64];
+        let owned;
+        let lower = |c: char| {
+            let mut l = c.to_lowercase();
+            l.next() == Some(c) && l.next().is_none()
+        };
+        let key: &str = if trimmed.chars().all(|c| {
+            if c.is_ascii() {
+                !c.is_ascii_uppercase()
+            } else {
+                lower(c)
+            }
+        }) {
+            trimmed
+        } else if trimmed.is_ascii() && trimmed.len() <= buf.len() {
+            let b = buf.get_mut(..trimmed.len())?;
+            b.copy_from_slice(trimmed.as_bytes());
+            b.make_ascii_lowercase();
+            std::str::from_utf8(b).ok()?
+        } else {
+            owned = bank_key(typed);
+            &owned
+        };
         self.lookup
-            .get(&key)?
+            .get(key)?
             .iter()
             .copied()
             .find(|&id| self.list.get(id as usize).is_some_and(|b| b.validity.holds(as_of)))

@@ -1,6 +1,7 @@
 //! kycrules: a declarative rules engine for payment-platform onboarding.
 
 pub mod ast;
+pub mod batch;
 pub mod chars;
 pub mod charset;
 pub mod cli;
@@ -9,10 +10,12 @@ pub mod date;
 pub mod decimal;
 pub mod diag;
 pub mod diff;
+pub mod direct;
 pub mod eval;
 pub mod explain;
 pub mod files;
 pub mod fmt;
+pub mod r#gen;
 pub mod input;
 pub mod ir;
 pub mod lint;

@@ -4,7 +4,6 @@
 use crate::eval::{Decision, DecisionKind};
 use crate::ir::RuleSet;
 use anstyle::{AnsiColor, Style};
-use serde::Serialize;
 use std::fmt::Write as _;
 
 /// The result for one input record.
@@ -24,76 +23,162 @@ impl Outcome {
     }
 }
 
-#[derive(Serialize)]
-struct JsonDecision<'a> {
-    id: Option<&'a str>,
-    source: &'a str,
-    decision: &'static str,
-    next_step: Option<&'a str>,
-    violations: Vec<JsonViolation<'a>>,
-    policy: PolicyStamp<'a>,
+/// Writes the JSON lines of SPEC §2. What the policy fixes (each rule's id,
+/// outcome and fields; the next steps; the policy stamp) is escaped once, when
+/// the writer is made; a line then costs little more than its messages.
+#[derive(Debug, Clone)]
+pub struct JsonWriter {
+    /// Per rule: `{"rule":…,"outcome":…,"fields":[…],"message":`.
+    rules: Vec<Vec<u8>>,
+    /// Per next step: its name as a JSON string.
+    steps: Vec<Vec<u8>>,
+    /// `,"policy":{"name":…,"version":…,"hash":…}}`.
+    policy: Vec<u8>,
 }
 
-/// Which policy made a decision: its name, version and content hash.
-#[derive(Serialize)]
-struct PolicyStamp<'a> {
-    name: &'a str,
-    version: &'a str,
-    hash: &'a str,
+/// A JSON string, escaped as `serde_json` escapes it (`\"`, `\\`, the short
+/// escapes of control characters, else `\u00xx`), scanning eight bytes at a
+/// time for the bytes that need it.
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    let b = s.as_bytes();
+    out.reserve(b.len() + 2);
+    out.push(b'"');
+    let mut done = 0;
+    while let Some(i) = next_escape(b, done) {
+        out.extend_from_slice(b.get(done..i).unwrap_or_default());
+        let c = b.get(i).copied().unwrap_or_default();
+        match c {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(c >> 4)]);
+                out.push(HEX[usize::from(c & 0xf)]);
+            }
+        }
+        done = i + 1;
+    }
+    out.extend_from_slice(b.get(done..).unwrap_or_default());
+    out.push(b'"');
 }
 
-#[derive(Serialize)]
-struct JsonViolation<'a> {
-    rule: &'a str,
-    outcome: &'static str,
-    fields: &'a [String],
-    message: &'a str,
+/// The index of the first byte from `from` that a JSON string must escape.
+fn next_escape(b: &[u8], from: usize) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(LO) & !x & HI != 0;
+    let rest = b.get(from..)?;
+    let mut start = 0;
+    for word in rest.chunks_exact(8) {
+        let x = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+        // a byte below 0x20, a quote or a backslash
+        if x.wrapping_sub(LO * 0x20) & !x & HI != 0 || zero(x ^ (LO * 0x22)) || zero(x ^ (LO * 0x5c)) {
+            break;
+        }
+        start += 8;
+    }
+    let tail = rest.get(start..)?;
+    let i = tail.iter().position(|&c| c < 0x20 || c == b'"' || c == b'\\')?;
+    Some(from + start + i)
 }
 
-#[derive(Serialize)]
-struct JsonError<'a> {
-    id: Option<&'a str>,
-    source: &'a str,
-    decision: &'static str,
-    error: &'a str,
+fn json_opt(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => json_str(out, s),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+impl JsonWriter {
+    pub fn new(rs: &RuleSet) -> Self {
+        let rules = rs
+            .rules
+            .iter()
+            .map(|rule| {
+                let mut b = b"{\"rule\":".to_vec();
+                json_str(&mut b, &rule.id);
+                b.extend_from_slice(b",\"outcome\":");
+                json_str(&mut b, rule.outcome.as_str());
+                b.extend_from_slice(b",\"fields\":[");
+                for (i, f) in rule.fields.iter().enumerate() {
+                    if i > 0 {
+                        b.push(b',');
+                    }
+                    json_str(&mut b, f);
+                }
+                b.extend_from_slice(b"],\"message\":");
+                b
+            })
+            .collect();
+        let steps = rs
+            .next_steps
+            .iter()
+            .map(|s| {
+                let mut b = Vec::new();
+                json_str(&mut b, &s.name);
+                b
+            })
+            .collect();
+        let mut policy = b",\"policy\":{\"name\":".to_vec();
+        json_str(&mut policy, &rs.name);
+        policy.extend_from_slice(b",\"version\":");
+        json_str(&mut policy, &rs.version);
+        policy.extend_from_slice(b",\"hash\":");
+        json_str(&mut policy, &rs.hash);
+        policy.extend_from_slice(b"}}");
+        JsonWriter { rules, steps, policy }
+    }
+
+    /// Appends one JSON line (without the newline) to `out`.
+    pub fn write(&self, o: &Outcome, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"id\":");
+        json_opt(out, o.id.as_deref());
+        out.extend_from_slice(b",\"source\":");
+        json_str(out, &o.source);
+        let d = match &o.result {
+            Ok(d) => d,
+            Err(e) => {
+                out.extend_from_slice(b",\"decision\":\"error\",\"error\":");
+                json_str(out, e);
+                out.push(b'}');
+                return;
+            }
+        };
+        out.extend_from_slice(b",\"decision\":\"");
+        out.extend_from_slice(d.decision.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"next_step\":");
+        match d.next_step.and_then(|i| self.steps.get(i)) {
+            Some(s) => out.extend_from_slice(s),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"violations\":[");
+        let mut first = true;
+        for v in &d.violations {
+            let Some(prefix) = self.rules.get(v.rule) else { continue };
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(prefix);
+            json_str(out, &v.message);
+            out.push(b'}');
+        }
+        out.push(b']');
+        out.extend_from_slice(&self.policy);
+    }
 }
 
 /// One JSON line (without the newline), as SPEC §2 gives it.
 pub fn json_line(rs: &RuleSet, o: &Outcome) -> String {
-    let id = o.id.as_deref();
-    let result = match &o.result {
-        Ok(d) => serde_json::to_string(&JsonDecision {
-            id,
-            source: &o.source,
-            decision: d.decision.as_str(),
-            next_step: d.next_step.and_then(|i| rs.next_steps.get(i)).map(|s| s.name.as_str()),
-            violations: d
-                .violations
-                .iter()
-                .filter_map(|v| {
-                    let rule = rs.rules.get(v.rule)?;
-                    Some(JsonViolation {
-                        rule: &rule.id,
-                        outcome: rule.outcome.as_str(),
-                        fields: &rule.fields,
-                        message: &v.message,
-                    })
-                })
-                .collect(),
-            policy: PolicyStamp {
-                name: &rs.name,
-                version: &rs.version,
-                hash: &rs.hash,
-            },
-        }),
-        Err(e) => serde_json::to_string(&JsonError {
-            id,
-            source: &o.source,
-            decision: "error",
-            error: e,
-        }),
-    };
-    result.unwrap_or_else(|e| format!("{{\"decision\":\"error\",\"error\":{:?}}}", e.to_string()))
+    let mut out = Vec::new();
+    JsonWriter::new(rs).write(o, &mut out);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Styles of the human report; plain when colour is off.

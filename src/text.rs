@@ -75,6 +75,44 @@ pub fn normalize_name(s: &str) -> Cow<'_, str> {
     step(s, ascii_lower)
 }
 
+/// Whether two names are equal after [`normalize_name`]; compares them
+/// character by character, without building either (unless one is not NFC).
+pub fn same_name(a: &str, b: &str) -> bool {
+    fn chars(s: &str) -> impl Iterator<Item = char> + '_ {
+        let mut prev_ws = false;
+        s.trim().chars().filter_map(move |c| {
+            let ws = c.is_whitespace();
+            let skip = ws && prev_ws;
+            prev_ws = ws;
+            match (skip, ws) {
+                (true, _) => None,
+                (false, true) => Some(' '),
+                (false, false) => Some(c.to_ascii_lowercase()),
+            }
+        })
+    }
+    fn bytes(s: &str) -> impl Iterator<Item = u8> + '_ {
+        // `char::is_whitespace` on ASCII (which includes U+000B).
+        let ws = |b: u8| matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
+        let mut prev_ws = false;
+        s.trim().bytes().filter_map(move |b| {
+            let w = ws(b);
+            let skip = w && prev_ws;
+            prev_ws = w;
+            match (skip, w) {
+                (true, _) => None,
+                (false, true) => Some(b' '),
+                (false, false) => Some(b.to_ascii_lowercase()),
+            }
+        })
+    }
+    if a.is_ascii() && b.is_ascii() {
+        return bytes(a).eq(bytes(b));
+    }
+    let (a, b) = (nfc(a), nfc(b));
+    chars(&a).eq(chars(&b))
+}
+
 /// The Luhn check over the digits of `s` (other characters make it fail).
 pub fn luhn(s: &str) -> bool {
     let digits: Option<Vec<u32>> = s.chars().map(|c| c.to_digit(10)).collect();

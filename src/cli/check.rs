@@ -1,13 +1,15 @@
 //! `kycrules check`: evaluate applications and report decisions.
 
+use super::progress::Progress;
 use super::{ExitStatus, PolicyArgs, write_out};
+use crate::batch;
 use crate::date::Date;
 use crate::eval::{self, DecisionKind, Options};
-use crate::input::{self, InputRecord};
+use crate::input::{self, InputRecord, Unit};
 use crate::ir::RuleSet;
-use crate::report::{self, Outcome, Palette, Summary};
+use crate::record::Record;
+use crate::report::{self, JsonWriter, Outcome, Palette, Summary};
 use clap::{Args, ValueEnum};
-use rayon::prelude::*;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -33,6 +35,10 @@ pub struct CheckArgs {
     /// Worker threads (default: all cores).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
+    /// Read and convert the records, evaluate nothing, print only a count
+    /// (the baseline of the end-to-end benchmark).
+    #[arg(long = "parse-only", hide = true)]
+    pub parse_only: bool,
     /// Application files or directories; `-` (or nothing) reads stdin.
     pub inputs: Vec<PathBuf>,
 }
@@ -41,51 +47,159 @@ pub fn parse_date(s: &str) -> Result<Date, String> {
     Date::parse(s).ok_or_else(|| format!("`{s}` is not a date `YYYY-MM-DD`"))
 }
 
-/// How many records are evaluated together; bounds memory, keeps output ordered.
-const CHUNK: usize = 4096;
-
-/// Converts and evaluates one input record.
-pub fn process(rs: &RuleSet, rec: InputRecord, opts: Options) -> Outcome {
-    let InputRecord { source, id, value } = rec;
-    let result = value.and_then(|v| eval::evaluate_document(rs, &v, opts));
-    Outcome { id, source, result }
+/// A record as read: its source, its `id` label, the record or why it could
+/// not be read or converted, and the date it is judged as of.
+pub struct Converted {
+    pub source: String,
+    pub id: Option<String>,
+    pub record: Result<Record, String>,
+    /// The run's date, or the record's own when the policy declares `as_of`.
+    pub as_of: Date,
 }
 
-/// Evaluates a stream of records in parallel chunks, calling `sink` in input order.
-pub fn run_stream(
-    rs: &RuleSet,
-    records: impl Iterator<Item = InputRecord>,
-    opts: Options,
-    jobs: Option<usize>,
-    sink: impl FnMut(&Outcome) -> bool,
-) -> Result<(), String> {
-    stream_map(records, jobs, |r| process(rs, r, opts), sink)
-}
-
-/// The streaming driver shared by `check` and `diff`: applies `work` to every
-/// record in parallel chunks and calls `sink` with the results in input order;
-/// `sink` returning false ends the run.
-pub(crate) fn stream_map<T: Send>(
-    records: impl Iterator<Item = InputRecord>,
-    jobs: Option<usize>,
-    work: impl Fn(InputRecord) -> T + Sync,
-    mut sink: impl FnMut(&T) -> bool,
-) -> Result<(), String> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.unwrap_or(0))
-        .build()
-        .map_err(|e| format!("cannot start worker threads: {e}"))?;
-    let mut records = records.peekable();
-    while records.peek().is_some() {
-        let chunk: Vec<InputRecord> = records.by_ref().take(CHUNK).collect();
-        let outcomes: Vec<T> = pool.install(|| chunk.into_par_iter().map(&work).collect());
-        for o in &outcomes {
-            if !sink(o) {
-                return Ok(());
+/// Reads one unit into a record. JSON Lines records take the direct path (no
+/// `serde_json::Value` tree) unless the policy dates records by a field of
+/// their own; anything the direct path declines takes the general one.
+pub fn to_record(rs: &RuleSet, unit: Unit, as_of: Date) -> Converted {
+    match unit {
+        Unit::Json { source, bytes } if rs.as_of.is_none() => {
+            match crate::direct::json_record(&bytes, &rs.schema, &rs.banks, as_of) {
+                Some((id, record)) => Converted {
+                    source,
+                    id,
+                    record: Ok(record),
+                    as_of,
+                },
+                None => general(rs, input::json_record(source, &bytes), as_of),
             }
         }
+        Unit::Json { source, bytes } => general(rs, input::json_record(source, &bytes), as_of),
+        other => general(rs, other.parse(), as_of),
     }
-    Ok(())
+}
+
+fn general(rs: &RuleSet, rec: InputRecord, run_date: Date) -> Converted {
+    let InputRecord { source, id, value } = rec;
+    let as_of = match &value {
+        Ok(v) => input::record_date(rs.as_of.as_ref(), v, run_date),
+        Err(_) => run_date,
+    };
+    let record = value.and_then(|v| input::convert(&v, &rs.schema, &rs.banks, as_of));
+    Converted {
+        source,
+        id,
+        record,
+        as_of,
+    }
+}
+
+/// Writes bytes to stdout; `false` once the output is closed or failed.
+fn write_bytes(out: &mut impl Write, bytes: &[u8]) -> bool {
+    out.write_all(bytes).is_ok()
+}
+
+/// `--parse-only`: reads and converts every record, counts them; the same
+/// pipeline as a check, without the rules.
+fn parse_only(rs: &RuleSet, args: &CheckArgs, inputs: Vec<PathBuf>, as_of: Date) -> ExitStatus {
+    let progress = Progress::start(&inputs);
+    let units = batch::groups(progress.counted(input::read_units(inputs)), batch::GROUP);
+    let (mut records, mut errors) = (0usize, 0usize);
+    let work = |_: &mut (), group: Vec<Unit>| {
+        let n = group.len();
+        let failed = group
+            .into_iter()
+            .map(|u| to_record(rs, u, as_of).record.is_err())
+            .filter(|&failed| failed)
+            .count();
+        (n, failed)
+    };
+    let result = batch::ordered(
+        units,
+        batch::CHUNK,
+        args.jobs,
+        || (),
+        work,
+        |(n, failed)| {
+            records += n;
+            errors += failed;
+            progress.records(n);
+            true
+        },
+    );
+    progress.finish();
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        return ExitStatus::Error;
+    }
+    eprintln!("{records} records read, {errors} input errors");
+    if errors > 0 {
+        ExitStatus::Error
+    } else {
+        ExitStatus::Success
+    }
+}
+
+/// Evaluates every record and writes its report, in input order: workers
+/// convert, evaluate and render a group of records into one block of text;
+/// this thread only writes. The summary, and whether the output is still open.
+fn report_all(
+    rs: &RuleSet,
+    inputs: Vec<PathBuf>,
+    jobs: Option<usize>,
+    opts: Options,
+    format: Format,
+    palette: &Palette,
+    out: &mut impl Write,
+) -> Result<(Summary, bool), String> {
+    let json = JsonWriter::new(rs);
+    let work = |scratch: &mut eval::Scratch, group: Vec<Unit>| {
+        let mut counts = Summary::default();
+        let mut text = Vec::with_capacity(group.len() * 768);
+        for unit in group {
+            let Converted {
+                source,
+                id,
+                record,
+                as_of,
+            } = to_record(rs, unit, opts.as_of);
+            let opts = Options { as_of, ..opts };
+            let o = Outcome {
+                id,
+                source,
+                result: record.map(|r| eval::evaluate_in(rs, &r, opts, scratch)),
+            };
+            counts.add(o.decision());
+            match format {
+                Format::Json => {
+                    json.write(&o, &mut text);
+                    text.push(b'\n');
+                }
+                Format::Human => text.extend_from_slice(report::human_block(rs, &o, palette).as_bytes()),
+            }
+        }
+        (counts, text)
+    };
+    let mut summary = Summary::default();
+    let mut open = true;
+    let progress = Progress::start(&inputs);
+    let groups = batch::groups(progress.counted(input::read_units(inputs)), batch::GROUP);
+    let result = batch::ordered(
+        groups,
+        batch::CHUNK,
+        jobs,
+        eval::Scratch::default,
+        work,
+        |(counts, text)| {
+            for (total, n) in summary.counts.iter_mut().zip(counts.counts) {
+                *total += n;
+            }
+            progress.records(usize::try_from(counts.total()).unwrap_or(usize::MAX));
+            open = write_bytes(out, &text);
+            open
+        },
+    );
+    progress.finish();
+    result.map(|()| (summary, open))
 }
 
 pub fn run(args: &CheckArgs) -> ExitStatus {
@@ -117,27 +231,18 @@ pub fn run(args: &CheckArgs) -> ExitStatus {
     } else {
         args.inputs.clone()
     };
-    let mut summary = Summary::default();
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut open = true;
-    let result = run_stream(&rs, input::read_inputs(inputs), opts, args.jobs, |o| {
-        summary.add(o.decision());
-        let text = match format {
-            Format::Json => {
-                let mut line = report::json_line(&rs, o);
-                line.push('\n');
-                line
-            }
-            Format::Human => report::human_block(&rs, o, &palette),
-        };
-        open = write_out(&mut out, &text);
-        open
-    });
-    if let Err(e) = result {
-        eprintln!("error: {e}");
-        return ExitStatus::Error;
+    if args.parse_only {
+        return parse_only(&rs, args, inputs, opts.as_of);
     }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let (summary, mut open) = match report_all(&rs, inputs, args.jobs, opts, format, &palette, &mut out) {
+        Ok(done) => done,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitStatus::Error;
+        }
+    };
     if open && format == Format::Human {
         open = write_out(&mut out, &summary.line(&palette));
     }

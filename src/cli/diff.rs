@@ -3,7 +3,7 @@
 //! `check` does); the changed ones are reported, then the transition matrix.
 //! The output formats are documented in [`crate::diff`].
 
-use super::check::{Format, parse_date, stream_map};
+use super::check::{Format, parse_date};
 use super::{ColorChoice, ErrorFormat, ExitStatus, PolicyArgs, write_out};
 use crate::date::Date;
 use crate::diff::{self, Policies, RecordDiff, Summary};
@@ -103,21 +103,30 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut open = true;
-    let work = |rec| diff::diff_record(p, rec, old_opts, new_opts);
-    let result = stream_map(input::read_inputs(inputs), args.jobs, work, |d: &RecordDiff| {
-        summary.add(d);
-        if d.is_error_under_both() {
-            report_error(d);
-        }
-        if d.changed {
-            let text = match format {
-                Format::Json => diff::json_line(p, d) + "\n",
-                Format::Human => diff::human_block(p, d, &palette),
-            };
-            open = write_out(&mut out, &text);
-        }
-        open
-    });
+    let work = |_: &mut (), rec| diff::diff_record(p, rec, old_opts, new_opts);
+    let chunk = crate::batch::CHUNK * crate::batch::GROUP;
+    let result = crate::batch::ordered(
+        input::read_inputs(inputs),
+        chunk,
+        args.jobs,
+        || (),
+        work,
+        |d: RecordDiff| {
+            let d = &d;
+            summary.add(d);
+            if d.is_error_under_both() {
+                report_error(d);
+            }
+            if d.changed {
+                let text = match format {
+                    Format::Json => diff::json_line(p, d) + "\n",
+                    Format::Human => diff::human_block(p, d, &palette),
+                };
+                open = write_out(&mut out, &text);
+            }
+            open
+        },
+    );
     if let Err(e) = result {
         eprintln!("error: {e}");
         return ExitStatus::Error;

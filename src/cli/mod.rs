@@ -4,7 +4,9 @@ mod check;
 mod diff;
 mod explain;
 mod fmt;
+mod r#gen;
 mod lint;
+mod progress;
 mod test;
 
 use crate::compile::Compiled;
@@ -58,6 +60,8 @@ pub enum Command {
     Fmt(fmt::FmtArgs),
     /// Compare two policies' decisions on the same applications.
     Diff(diff::DiffArgs),
+    /// Write generated applications (for load tests) to stdout.
+    Gen(r#gen::GenArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -174,6 +178,7 @@ pub fn run() -> ExitCode {
         Command::Explain(args) => explain::run(&args),
         Command::Fmt(args) => fmt::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Gen(args) => r#gen::run(&args),
     };
     status.into()
 }

@@ -1,0 +1,99 @@
+//! Batch processing: a stream of work items, handled in parallel chunks,
+//! with results delivered in input order.
+//!
+//! ```text
+//! reader thread ── chunks of CHUNK items ─(bounded channel)─▶ rayon pool: work(item)
+//!                                                              └▶ calling thread: sink(result), in order
+//! ```
+//! The reader runs ahead by at most [`AHEAD`] chunks, and the calling thread
+//! hands the results of one chunk to the sink while the pool works on the
+//! next: reading, working and writing overlap, and memory stays bounded
+//! whatever the input's length.
+
+use rayon::prelude::*;
+use std::sync::mpsc;
+
+/// How many records a group holds (see [`groups`]): a worker's unit of work.
+pub const GROUP: usize = 64;
+/// How many groups are handed to the workers together: 4096 records.
+pub const CHUNK: usize = 64;
+/// Each worker thread's stack (reserved, not committed).
+pub const WORKER_STACK: usize = 32 << 20;
+/// How many chunks the reader may read ahead of the workers.
+pub const AHEAD: usize = 2;
+
+/// The items in groups of at most `n`, so that a worker's result (a block of
+/// output) is one allocation per group rather than one per record.
+pub fn groups<T>(
+    items: impl Iterator<Item = T> + Send + 'static,
+    n: usize,
+) -> impl Iterator<Item = Vec<T>> + Send + 'static
+where
+    T: Send + 'static,
+{
+    let mut items = items.fuse();
+    std::iter::from_fn(move || {
+        let group: Vec<T> = items.by_ref().take(n.max(1)).collect();
+        (!group.is_empty()).then_some(group)
+    })
+}
+
+/// Runs `work` over `items` on `jobs` worker threads (default: one per core),
+/// `chunk` items at a time, calling `sink` with each result in input order
+/// until it returns `false`. Each worker keeps a scratch state made by `init`,
+/// reused between items.
+pub fn ordered<T, R, S>(
+    items: impl Iterator<Item = T> + Send + 'static,
+    chunk: usize,
+    jobs: Option<usize>,
+    init: impl Fn() -> S + Sync + Send,
+    work: impl Fn(&mut S, T) -> R + Sync + Send,
+    mut sink: impl FnMut(R) -> bool,
+) -> Result<(), String>
+where
+    T: Send + 'static,
+    R: Send,
+{
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.unwrap_or(0))
+        // Evaluation recurses as deep as a policy's expressions and lets nest
+        // (bounded by the compiler); leave it ample room in a debug build too.
+        .stack_size(WORKER_STACK)
+        .build()
+        .map_err(|e| format!("cannot start worker threads: {e}"))?;
+    let (tx, rx) = mpsc::sync_channel::<Vec<T>>(AHEAD);
+    // Not joined: when the sink stops early (a closed pipe), the reader may be
+    // blocked on an endless stdin; it ends with the process.
+    std::thread::Builder::new()
+        .name("kycrules-reader".into())
+        .spawn(move || {
+            let mut items = items;
+            loop {
+                let chunk: Vec<T> = items.by_ref().take(chunk.max(1)).collect();
+                if chunk.is_empty() || tx.send(chunk).is_err() {
+                    break;
+                }
+            }
+        })
+        .map_err(|e| format!("cannot start the reader thread: {e}"))?;
+    let (init, work) = (&init, &work);
+    let mut pending: Vec<R> = Vec::new();
+    loop {
+        let chunk = rx.recv().ok();
+        let done = chunk.is_none();
+        let mut next: Vec<R> = Vec::new();
+        let mut stopped = false;
+        pool.in_place_scope(|s| {
+            if let Some(chunk) = chunk {
+                let next = &mut next;
+                s.spawn(move |_| *next = chunk.into_par_iter().map_init(init, work).collect());
+            }
+            // Meanwhile, this thread hands on the previous chunk's results.
+            stopped = !pending.drain(..).all(&mut sink);
+        });
+        if stopped || done {
+            return Ok(());
+        }
+        pending = next;
+    }
+}

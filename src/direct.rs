@@ -1,0 +1,249 @@
+//! JSON straight into a [`Record`]: a schema-driven `DeserializeSeed` that
+//! skips the `serde_json::Value` tree [`input::convert`](crate::input::convert)
+//! works on. It handles the records that convert cleanly; on anything else
+//! (an error of any kind, or a shape it does not take on) it gives up, and
+//! the caller takes the general path, which owns every error message. So the
+//! two paths agree by construction: same record, or the general path's error.
+
+use crate::date::Date;
+use crate::decimal::Decimal;
+use crate::input::MAX_DEPTH;
+use crate::ir::{Banks, RecordSchema, Schema, Type};
+use crate::record::{BankValue, Field, Record};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::fmt;
+
+/// The record a JSON document converts to, with its `id` label (see
+/// [`record_id`](crate::input::record_id)); `None` when the general path must decide.
+pub fn json_record(bytes: &[u8], schema: &Schema, banks: &Banks, as_of: Date) -> Option<(Option<String>, Record)> {
+    let ctx = Ctx { schema, banks, as_of };
+    // Validating the text once spares the parser a check of every string.
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let fields = RecordSeed {
+        ctx: &ctx,
+        r: 0,
+        depth: 1,
+    }
+    .deserialize(&mut de)
+    .ok()?;
+    de.end().ok()?;
+    let root = schema.records.first()?;
+    // The label is the `id` as typed; only a text `id` is taken here.
+    let id = match root.slot("id").map(|i| (&root.fields[i].ty, fields.get(i))) {
+        None => return None,
+        Some((_, Some(Field::Absent) | None)) => None,
+        Some((Type::Text, Some(Field::Text(t)))) => Some(t.to_string()),
+        Some(_) => return None,
+    };
+    Some((id, Record { fields }))
+}
+
+struct Ctx<'a> {
+    schema: &'a Schema,
+    banks: &'a Banks,
+    as_of: Date,
+}
+
+/// Gives up: the message is never shown.
+fn bail<E: de::Error>() -> E {
+    E::custom("")
+}
+
+struct RecordSeed<'c, 'a> {
+    ctx: &'c Ctx<'a>,
+    r: u32,
+    depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordSeed<'_, '_> {
+    type Value = Box<[Field]>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
+    type Value = Box<[Field]>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a record")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        if self.depth > MAX_DEPTH {
+            return Err(bail());
+        }
+        let rs = self.ctx.schema.records.get(self.r as usize).ok_or_else(bail)?;
+        if rs.fields.len() > 64 {
+            return Err(bail()); // more fields than `seen` has bits
+        }
+        let mut out = vec![Field::Absent; rs.fields.len()];
+        let mut seen = 0u64;
+        while let Some(i) = map.next_key_seed(KeySeed(rs))? {
+            let (Some(slot), Some(f)) = (out.get_mut(i), rs.fields.get(i)) else {
+                return Err(bail());
+            };
+            if seen & (1 << i) != 0 {
+                return Err(bail()); // a duplicate key
+            }
+            seen |= 1 << i;
+            *slot = map.next_value_seed(ValueSeed {
+                ctx: self.ctx,
+                ty: &f.ty,
+                depth: self.depth,
+            })?;
+        }
+        // Absent (or null) fields take their default, or are missing.
+        for (slot, f) in out.iter_mut().zip(&rs.fields) {
+            if matches!(slot, Field::Absent) {
+                match &f.default {
+                    Some(d) => *slot = d.clone(),
+                    None if f.optional => {}
+                    None => return Err(bail()),
+                }
+            }
+        }
+        Ok(out.into_boxed_slice())
+    }
+}
+
+/// A key of a record: its slot; an unknown key gives up.
+struct KeySeed<'s>(&'s RecordSchema);
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = usize;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<usize, E> {
+        self.0.slot(v).ok_or_else(bail)
+    }
+}
+
+/// A value of a schema type; `null` is [`Field::Absent`].
+struct ValueSeed<'c, 'a> {
+    ctx: &'c Ctx<'a>,
+    ty: &'c Type,
+    depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_> {
+    type Value = Field;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Field, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl ValueSeed<'_, '_> {
+    fn number<E: de::Error>(&self, n: Result<Decimal, impl Sized>) -> Result<Field, E> {
+        match (self.ty, n) {
+            (Type::Number, Ok(n)) => Ok(Field::Num(n)),
+            _ => Err(bail()),
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
+    type Value = Field;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Field, E> {
+        Ok(Field::Absent)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Field, E> {
+        match self.ty {
+            Type::Bool => Ok(Field::Bool(v)),
+            _ => Err(bail()),
+        }
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Field, E> {
+        self.number(Ok::<_, ()>(Decimal::from_i64(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Field, E> {
+        match i64::try_from(v) {
+            Ok(i) => self.number(Ok::<_, ()>(Decimal::from_i64(i))),
+            Err(_) => self.number(Decimal::parse(&v.to_string())),
+        }
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Field, E> {
+        self.number(Decimal::from_f64(v))
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Field, E> {
+        let ctx = self.ctx;
+        match self.ty {
+            Type::Text => Ok(Field::Text(s.into())),
+            Type::Number => Decimal::parse(s).map(Field::Num).map_err(|_| bail()),
+            Type::Date => Date::parse(s).map(Field::Date).ok_or_else(bail),
+            Type::Bank => Ok(Field::Bank(BankValue {
+                id: ctx.banks.resolve(s, ctx.as_of),
+                typed: s.into(),
+            })),
+            Type::Enum(e) => ctx
+                .schema
+                .enums
+                .get(*e as usize)
+                .and_then(|values| values.iter().position(|x| x == s))
+                .and_then(|i| u32::try_from(i).ok())
+                .map(Field::Enum)
+                .ok_or_else(bail),
+            Type::List(_) | Type::Record(_) | Type::Bool => Err(bail()),
+        }
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Field, A::Error> {
+        let Type::List(t) = self.ty else {
+            return Err(bail());
+        };
+        let depth = self.depth + 1;
+        if depth > MAX_DEPTH {
+            return Err(bail());
+        }
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        let item = || ValueSeed {
+            ctx: self.ctx,
+            ty: t,
+            depth,
+        };
+        while let Some(v) = seq.next_element_seed(item())? {
+            if v == Field::Absent {
+                return Err(bail()); // a list item may not be null
+            }
+            out.push(v);
+        }
+        Ok(Field::List(out))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Field, A::Error> {
+        let Type::Record(r) = self.ty else {
+            return Err(bail());
+        };
+        RecordSeed {
+            ctx: self.ctx,
+            r: *r,
+            depth: self.depth + 1,
+        }
+        .visit_map(map)
+        .map(Field::Record)
+    }
+}
