@@ -24,6 +24,10 @@ pub struct RuleSet {
     pub next_steps: Vec<NextStep>,
     /// A content hash of the policy's source files (hex, 16 digits).
     pub hash: String,
+    /// Show sensitive fields in messages in full. Off by default: a message
+    /// placeholder that reads a `sensitive` field is compiled as `mask(...)`,
+    /// which shows all but the last four characters as `*`.
+    pub show_pii: bool,
 }
 
 impl RuleSet {

@@ -33,6 +33,10 @@ pub struct CheckArgs {
     /// Worker threads (default: all cores).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
+    /// Show card and document numbers (fields marked `sensitive`) in full in
+    /// messages; by default all but the last four characters are masked.
+    #[arg(long = "show-pii")]
+    pub show_pii: bool,
     /// Application files or directories; `-` (or nothing) reads stdin.
     pub inputs: Vec<PathBuf>,
 }
@@ -79,9 +83,10 @@ pub fn run_stream(
 }
 
 pub fn run(args: &CheckArgs) -> ExitStatus {
-    let Some((rs, _sources)) = args.policy.load() else {
+    let Some((mut rs, _sources)) = args.policy.load() else {
         return ExitStatus::Error;
     };
+    rs.show_pii = args.show_pii;
     let stdout_tty = std::io::stdout().is_terminal();
     let format = args
         .format

@@ -1,6 +1,6 @@
 //! The command line: argument parsing and the subcommands. `main` only calls [`run`].
 
-mod check;
+pub mod check;
 
 use crate::compile::Compiled;
 use crate::diag::{self, Diagnostic};

@@ -337,7 +337,7 @@ impl<'a> Compiler<'a> {
                 }
             }
         }
-        ok.then_some(out)
+        ok.then(|| self.mask_sensitive(out))
     }
 
     /// The exact span of `needle` inside the source text of `span`, if it is there.

@@ -4,6 +4,7 @@
 //! is collected; a rule set is returned only when there is none.
 
 mod expr;
+mod pii;
 mod schema;
 
 use crate::ast::{self, Item};
@@ -453,6 +454,7 @@ impl<'a> Compiler<'a> {
             rules: self.rules,
             next_steps: self.next_steps,
             hash: content_hash(sources),
+            show_pii: false,
         }
     }
 
