@@ -425,7 +425,7 @@ fn parse_json(bytes: &[u8]) -> Result<Value, serde_json::Error> {
 /// The most `[` and `{` one YAML document may hold. The YAML scanner's work
 /// per token grows with the nesting of flow collections (`[[[...`), so a
 /// deeply nested one takes minutes; no application needs this many.
-pub const MAX_YAML_FLOW: usize = 1024;
+pub const MAX_YAML_FLOW: usize = 256;
 
 /// Parses one YAML document (of at most [`MAX_LINE`] bytes).
 fn parse_yaml(text: &str) -> Result<Value, String> {
