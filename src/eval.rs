@@ -560,6 +560,14 @@ impl<'a> Evaluator<'a> {
         if b == Builtin::Present {
             return Value::Bool(args.first().is_some_and(|a| self.eval(a) != Value::Absent));
         }
+        if b == Builtin::Mask {
+            // Any value: the compiler masks placeholders of every type.
+            return match args.first().map(|a| self.eval(a)) {
+                None | Some(Value::Absent) => Value::Absent,
+                Some(v) if self.rs.show_pii => Value::Text(Cow::Owned(self.show(&v))),
+                Some(v) => Value::Text(Cow::Owned(text::mask(&self.show(&v)))),
+            };
+        }
         if b == Builtin::Size {
             return match args.first().map(|a| self.eval(a)) {
                 Some(Value::List(l)) => Value::Num(Decimal::from_i64(i64::try_from(l.len()).unwrap_or(i64::MAX))),
@@ -643,8 +651,7 @@ impl<'a> Evaluator<'a> {
             Builtin::Luhn => Value::Bool(text::luhn(&s)),
             Builtin::Icao9303 => Value::Bool(text::icao9303(&s)),
             Builtin::Mod11_2 => Value::Bool(text::mod11_2(&s)),
-            Builtin::Mask => Value::Text(Cow::Owned(text::mask(&s))),
-            Builtin::Present | Builtin::Size => Value::Absent,
+            Builtin::Present | Builtin::Size | Builtin::Mask => Value::Absent,
         }
     }
 }

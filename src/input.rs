@@ -7,8 +7,9 @@ use crate::date::Date;
 use crate::decimal::{Decimal, DecimalError};
 use crate::ir::{AsOfField, Banks, Schema, Type};
 use crate::record::{BankValue, Field, Record};
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::fmt;
@@ -34,7 +35,7 @@ pub fn convert(value: &Value, schema: &Schema, banks: &Banks, as_of: Date) -> Re
     let Value::Object(obj) = value else {
         return Err(format!(
             "expected an application (a mapping of fields), found {}",
-            describe(value)
+            describe(value, false)
         ));
     };
     let conv = Conv { schema, banks, as_of };
@@ -155,7 +156,7 @@ impl Conv<'_> {
         for f in &rs.fields {
             let p = Seg::Key(path, &f.name);
             out.push(match obj.get(&f.name) {
-                Some(v) if !v.is_null() => self.value(v, &f.ty, &p, depth)?,
+                Some(v) if !v.is_null() => self.value(v, &f.ty, &p, depth, f.sensitive)?,
                 _ => match &f.default {
                     Some(d) => d.clone(),
                     None if f.optional => Field::Absent,
@@ -173,20 +174,23 @@ impl Conv<'_> {
         Ok(out.into_boxed_slice())
     }
 
-    fn value(&self, v: &Value, ty: &Type, path: &Seg, depth: usize) -> Result<Field, String> {
+    /// Converts one value; `secret` masks the value in an error (a field
+    /// marked `sensitive`).
+    fn value(&self, v: &Value, ty: &Type, path: &Seg, depth: usize, secret: bool) -> Result<Field, String> {
+        let hide = |s: &str| if secret { crate::text::mask(s) } else { s.to_owned() };
         match (ty, v) {
             (Type::Text, Value::String(s)) => Ok(Field::Text(s.as_str().into())),
             (Type::Bool, Value::Bool(b)) => Ok(Field::Bool(*b)),
             (Type::Number, Value::Number(n)) => number(n)
                 .map(Field::Num)
-                .map_err(|e| at(path, format_args!("number {n}: {e}"))),
+                .map_err(|e| at(path, format_args!("number {}: {e}", hide(&n.to_string())))),
             (Type::Number, Value::String(s)) => Decimal::parse(s).map(Field::Num).map_err(|e| match e {
-                DecimalError::Syntax => at(path, format_args!("`{}` is not a decimal number", shown(s))),
-                e => at(path, format_args!("`{}`: {e}", shown(s))),
+                DecimalError::Syntax => at(path, format_args!("`{}` is not a decimal number", shown(&hide(s)))),
+                e => at(path, format_args!("`{}`: {e}", shown(&hide(s)))),
             }),
             (Type::Date, Value::String(s)) => Date::parse(s)
                 .map(Field::Date)
-                .ok_or_else(|| at(path, format_args!("`{}` is not a date (YYYY-MM-DD)", shown(s)))),
+                .ok_or_else(|| at(path, format_args!("`{}` is not a date (YYYY-MM-DD)", shown(&hide(s))))),
             (Type::Bank, Value::String(s)) => Ok(Field::Bank(BankValue {
                 id: self.banks.resolve(s, self.as_of),
                 typed: s.as_str().into(),
@@ -197,7 +201,11 @@ impl Conv<'_> {
                     Some(i) => Ok(Field::Enum(i)),
                     None => Err(at(
                         path,
-                        format_args!("unknown value {}; expected one of {}", quoted(s), values.join(", ")),
+                        format_args!(
+                            "unknown value {}; expected one of {}",
+                            quoted(&hide(s)),
+                            values.join(", ")
+                        ),
                     )),
                 }
             }
@@ -208,12 +216,12 @@ impl Conv<'_> {
                 }
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
-                    out.push(self.value(item, t, &Seg::Index(path, i), depth)?);
+                    out.push(self.value(item, t, &Seg::Index(path, i), depth, secret)?);
                 }
                 Ok(Field::List(out))
             }
             (Type::Record(r), Value::Object(obj)) => self.record(obj, *r, path, depth + 1).map(Field::Record),
-            _ => Err(self.wrong(ty, v, path)),
+            _ => Err(self.wrong(ty, v, path, secret)),
         }
     }
 
@@ -221,7 +229,7 @@ impl Conv<'_> {
         self.schema.enums.get(e as usize).map_or(&[], Vec::as_slice)
     }
 
-    fn wrong(&self, ty: &Type, v: &Value, path: &Seg) -> String {
+    fn wrong(&self, ty: &Type, v: &Value, path: &Seg, secret: bool) -> String {
         let what = match ty {
             Type::Text => "text".to_owned(),
             Type::Bool => "bool".to_owned(),
@@ -243,7 +251,10 @@ impl Conv<'_> {
             }
             _ => "",
         };
-        at(path, format_args!("expected {what}, found {}{hint}", describe(v)))
+        at(
+            path,
+            format_args!("expected {what}, found {}{hint}", describe(v, secret)),
+        )
     }
 }
 
@@ -257,12 +268,15 @@ fn number(n: &Number) -> Result<Decimal, DecimalError> {
     n.as_f64().map_or(Err(DecimalError::Syntax), Decimal::from_f64)
 }
 
-fn describe(v: &Value) -> String {
+/// A value in an error; `secret` masks all but the last four characters of
+/// a number or text (a `sensitive` field).
+fn describe(v: &Value, secret: bool) -> String {
+    let hide = |s: String| if secret { crate::text::mask(&s) } else { s };
     match v {
         Value::Null => "null".into(),
         Value::Bool(b) => format!("bool {b}"),
-        Value::Number(n) => format!("number {n}"),
-        Value::String(s) => format!("text {}", quoted(s)),
+        Value::Number(n) => format!("number {}", hide(n.to_string())),
+        Value::String(s) => format!("text {}", quoted(&hide(s.clone()))),
         Value::Array(_) => "a list".into(),
         Value::Object(_) => "a mapping".into(),
     }
@@ -300,42 +314,74 @@ fn shown(s: &str) -> String {
 /// A document as a JSON value, parsed from JSON or YAML. Unlike
 /// `serde_json::Value` it rejects duplicate keys, and keeps YAML's `.inf` and
 /// `.nan` as text rather than turning them into `null`.
-pub struct Doc(pub Value);
+///
+/// It builds at most `budget` units (one per value plus one per byte of
+/// text): YAML aliases (`*name`) repeat an anchored value, so a 50 KB
+/// document could otherwise expand to gigabytes. A document without aliases
+/// never costs more than twice its length.
+struct Doc<'b>(&'b Cell<usize>);
 
-impl<'de> Deserialize<'de> for Doc {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(DocVisitor).map(Doc)
+/// The budget of a document of `len` bytes.
+fn budget(len: usize) -> Cell<usize> {
+    Cell::new(len.saturating_mul(2).saturating_add(64))
+}
+
+impl<'de> DeserializeSeed<'de> for Doc<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(DocVisitor(self.0))
     }
 }
 
-struct DocVisitor;
+struct DocVisitor<'b>(&'b Cell<usize>);
 
-impl<'de> Visitor<'de> for DocVisitor {
+impl DocVisitor<'_> {
+    fn spend<E: de::Error>(&self, units: usize) -> Result<(), E> {
+        match self.0.get().checked_sub(units.saturating_add(1)) {
+            Some(left) => {
+                self.0.set(left);
+                Ok(())
+            }
+            None => Err(E::custom(
+                "the document expands to more than twice its size; YAML aliases (`*name`) may not repeat this much",
+            )),
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for DocVisitor<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a value")
     }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        self.spend(0)?;
         Ok(Value::Bool(v))
     }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        self.spend(0)?;
         Ok(Value::from(v))
     }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        self.spend(0)?;
         Ok(Value::from(v))
     }
     fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value, E> {
+        self.spend(0)?;
         i64::try_from(v)
             .map(Value::from)
             .map_err(|_| E::custom(format_args!("integer {v} is too large; quote it")))
     }
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
+        self.spend(0)?;
         u64::try_from(v)
             .map(Value::from)
             .map_err(|_| E::custom(format_args!("integer {v} is too large; quote it")))
     }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        self.spend(0)?;
         Ok(Number::from_f64(v).map_or_else(
             || {
                 Value::String(
@@ -352,39 +398,82 @@ impl<'de> Visitor<'de> for DocVisitor {
             Value::Number,
         ))
     }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        self.spend(v.len())?;
         Ok(Value::String(v.to_owned()))
     }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        self.spend(v.len())?;
         Ok(Value::String(v))
     }
-    fn visit_unit<E>(self) -> Result<Value, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        self.spend(0)?;
         Ok(Value::Null)
     }
-    fn visit_none<E>(self) -> Result<Value, E> {
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        self.spend(0)?;
         Ok(Value::Null)
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        Doc::deserialize(d).map(|d| d.0)
+        Doc(self.0).deserialize(d)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        self.spend(0)?;
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
-        while let Some(Doc(v)) = seq.next_element()? {
+        while let Some(v) = seq.next_element_seed(Doc(self.0))? {
             out.push(v);
         }
         Ok(Value::Array(out))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        self.spend(0)?;
         let mut out = Map::new();
         while let Some(k) = map.next_key::<String>()? {
+            self.spend(k.len())?;
             if out.contains_key(&k) {
                 return Err(de::Error::custom(format_args!("duplicate key `{}`", shown(&k))));
             }
-            let Doc(v) = map.next_value()?;
+            let v = map.next_value_seed(Doc(self.0))?;
             out.insert(k, v);
         }
         Ok(Value::Object(out))
     }
+}
+
+/// Parses one JSON document.
+fn parse_json(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    let budget = budget(bytes.len());
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let v = Doc(&budget).deserialize(&mut de)?;
+    de.end()?;
+    Ok(v)
+}
+
+/// The most `[` and `{` one YAML document may hold. The YAML scanner's work
+/// per token grows with the nesting of flow collections (`[[[...`), so a
+/// deeply nested one takes minutes; no application needs this many.
+pub const MAX_YAML_FLOW: usize = 256;
+
+/// Parses one YAML document (of at most [`MAX_LINE`] bytes).
+pub fn parse_yaml(text: &str) -> Result<Value, String> {
+    parse_yaml_at(text).map_err(|(e, _)| e)
+}
+
+/// [`parse_yaml`], with the line of the error when it has one.
+pub fn parse_yaml_at(text: &str) -> Result<Value, (String, Option<usize>)> {
+    if let Some(i) = text.match_indices(['[', '{']).nth(MAX_YAML_FLOW).map(|(i, _)| i) {
+        let (line, col) = crate::source::line_col(text, i);
+        return Err((
+            format!(
+                "more than {MAX_YAML_FLOW} `[` and `{{` in one document at line {line} column {col}; write lists and records in block style"
+            ),
+            Some(line),
+        ));
+    }
+    let budget = budget(text.len());
+    Doc(&budget)
+        .deserialize(serde_yaml::Deserializer::from_str(text))
+        .map_err(|e| (e.to_string(), e.location().map(|l| l.line())))
 }
 
 /// One document read from the input, before conversion.
@@ -416,8 +505,11 @@ fn parsed(source: String, v: Value) -> InputRecord {
 
 /// Parses one JSON document (a JSON Lines record, or a whole `.json` file).
 pub fn json_record(source: String, bytes: &[u8]) -> InputRecord {
-    match serde_json::from_slice::<Doc>(bytes) {
-        Ok(Doc(v)) => parsed(source, v),
+    if bytes.len() > MAX_LINE {
+        return failed(source, "record larger than 1 MiB");
+    }
+    match parse_json(bytes) {
+        Ok(v) => parsed(source, v),
         Err(e) => failed(source, format!("invalid JSON: {e}")),
     }
 }
@@ -455,12 +547,10 @@ impl Unit {
     pub fn parse(self) -> InputRecord {
         match self {
             Unit::Json { source, bytes } => json_record(source, &bytes),
-            Unit::Yaml { source, text, first } => match serde_yaml::from_str::<Doc>(&text) {
-                Ok(Doc(v)) => parsed(source, v),
-                Err(e) => failed(
-                    source,
-                    format!("invalid YAML: {}", shift_lines(&e.to_string(), first - 1)),
-                ),
+            Unit::Yaml { source, text, .. } if text.len() > MAX_LINE => failed(source, "record larger than 1 MiB"),
+            Unit::Yaml { source, text, first } => match parse_yaml(&text) {
+                Ok(v) => parsed(source, v),
+                Err(e) => failed(source, format!("invalid YAML: {}", shift_lines(&e, first - 1))),
             },
             Unit::Ready(r) => r,
         }
@@ -799,11 +889,16 @@ fn sniff(mut reader: Box<dyn BufRead + Send>, label: String) -> Source {
     };
     let trimmed = text.trim_start();
     if trimmed.starts_with('{')
-        && let Ok(Doc(v)) = serde_json::from_str::<Doc>(&text)
+        && let Ok(v) = parse_json(text.as_bytes())
     {
         let blank = text.get(..text.len() - trimmed.len()).unwrap_or_default();
         let first = 1 + blank.matches('\n').count();
-        return one(parsed(format!("{label}:{first}"), v));
+        let source = format!("{label}:{first}");
+        return one(if text.len() > MAX_LINE {
+            failed(source, "record larger than 1 MiB")
+        } else {
+            parsed(source, v)
+        });
     }
     Source::Yaml(YamlDocs::new(text, label))
 }
@@ -824,19 +919,40 @@ fn open_file(path: &Path, label: String) -> Source {
             Box::new(BufReader::with_capacity(READ_BUFFER, file)),
             label,
         )),
-        "json" => match read_whole(file, &label) {
-            Ok(text) => {
-                let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-                one(json_record(format!("{label}:1"), text.as_bytes()))
-            }
-            Err(r) => one(r),
-        },
-        "yaml" | "yml" => match read_whole(file, &label) {
-            Ok(text) => Source::Yaml(YamlDocs::new(text, label)),
+        ext @ ("json" | "yaml" | "yml") => match read_whole(file, &label) {
+            Ok(text) => whole(text, ext, label),
             Err(r) => one(r),
         },
         _ => sniff(Box::new(BufReader::with_capacity(READ_BUFFER, file)), label),
     }
+}
+
+/// The records of a JSON or YAML file read whole.
+fn whole(text: String, ext: &str, label: String) -> Source {
+    if ext == "json" {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        one(json_record(format!("{label}:1"), text.as_bytes()))
+    } else {
+        Source::Yaml(YamlDocs::new(text, label))
+    }
+}
+
+/// The records of bytes in memory, read as a file with extension `ext`
+/// would be (`jsonl`, `json`, `yaml`, `yml`; anything else is sniffed).
+pub fn read_bytes(bytes: Vec<u8>, ext: &str, label: String) -> impl Iterator<Item = InputRecord> + Send {
+    let source = match ext {
+        "jsonl" => Source::Lines(JsonLines::new(Box::new(io::Cursor::new(bytes)), label)),
+        "json" | "yaml" | "yml" if bytes.len() > MAX_FILE => one(too_large(&label)),
+        "json" | "yaml" | "yml" => match String::from_utf8(bytes) {
+            Ok(text) => whole(text, ext, label),
+            Err(_) => one(failed(
+                &label,
+                format!("cannot read {label}: stream did not contain valid UTF-8"),
+            )),
+        },
+        _ => sniff(Box::new(io::Cursor::new(bytes)), label),
+    };
+    source.map(Unit::parse)
 }
 
 /// Work still to do: a path as given, a file found in a directory, or an error.

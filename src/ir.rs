@@ -32,6 +32,10 @@ pub struct RuleSet {
     pub pattern_spellings: Vec<Spelling>,
     /// The application's own date field, when the policy declares `as_of`.
     pub as_of: Option<AsOfField>,
+    /// Show sensitive fields in messages in full. Off by default: a message
+    /// placeholder that reads a `sensitive` field is compiled as `mask(...)`,
+    /// which shows all but the last four characters as `*`.
+    pub show_pii: bool,
 }
 
 /// How a charset or pattern argument was written in the policy.

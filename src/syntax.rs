@@ -63,6 +63,7 @@ fn too_deep(text: &str) -> Option<usize> {
     let mut depth = 0usize;
     let mut nots = 0usize;
     let mut in_string = false;
+    let mut raw = false;
     let mut in_comment = false;
     let mut escaped = false;
     let bytes = text.as_bytes();
@@ -74,7 +75,7 @@ fn too_deep(text: &str) -> Option<usize> {
         if in_string {
             if escaped {
                 escaped = false;
-            } else if b == b'\\' {
+            } else if b == b'\\' && !raw {
                 escaped = true;
             } else if b == b'"' || b == b'\n' {
                 in_string = false;
@@ -83,7 +84,11 @@ fn too_deep(text: &str) -> Option<usize> {
         }
         match b {
             b'#' => in_comment = true,
-            b'"' => in_string = true,
+            b'"' => {
+                in_string = true;
+                // `r"...`: a raw text, whose backslashes escape nothing.
+                raw = i > 0 && bytes[i - 1] == b'r' && (i < 2 || !is_ident_byte(bytes[i - 2]));
+            }
             b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
@@ -99,6 +104,10 @@ fn too_deep(text: &str) -> Option<usize> {
         }
     }
     None
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 fn syntax_error(file: u32, text: &str, e: pest::error::Error<Rule>) -> Diagnostic {
@@ -703,46 +712,58 @@ impl Lower {
     }
 
     fn lower_expr(&mut self, pair: Pair<Rule>, depth: usize) -> Option<Expr> {
+        self.lower_expr_h(pair, depth).map(|(e, _)| e)
+    }
+
+    fn too_deep(&mut self, span: Span) {
+        self.diags.push(
+            Diagnostic::error(
+                diag::TOO_DEEP,
+                format!("expression nests deeper than {MAX_DEPTH} levels"),
+                span,
+            )
+            .with_help("split the expression with `let` declarations"),
+        );
+    }
+
+    /// An expression and the height of its tree. A chain of operators
+    /// (`a or b or c ...`) is flat text but a tree as deep as it is long, and
+    /// every later stage walks the tree recursively: the height is bounded by
+    /// [`MAX_DEPTH`] while the tree is built, before it grows any deeper.
+    fn lower_expr_h(&mut self, pair: Pair<Rule>, depth: usize) -> Option<(Expr, usize)> {
         let span = self.span(&pair);
         if depth > MAX_DEPTH {
-            self.diags.push(
-                Diagnostic::error(
-                    diag::TOO_DEEP,
-                    format!("expression nests deeper than {MAX_DEPTH} levels"),
-                    span,
-                )
-                .with_help("split the expression with `let` declarations"),
-            );
+            self.too_deep(span);
             return None;
         }
         let file = self.file;
         let cell = std::cell::RefCell::new(self);
-        // Each operand carries the depth of its tree, so that a long chain of
-        // operators is refused while it is built (a deep tree would overflow the
-        // stack when compiled, evaluated or even dropped).
-        let too_deep = |span: Span| {
-            cell.borrow_mut().diags.push(
-                Diagnostic::error(diag::TOO_DEEP, format!("expression nests deeper than {MAX_DEPTH} levels"), span)
-                    .with_help("a chain of `and`/`or` nests one level per operator: split it with `let` declarations, or use `in [...]`"),
-            );
+        let failed = std::cell::Cell::new(false);
+        let check = |h: usize| {
+            if h <= MAX_DEPTH {
+                return true;
+            }
+            if !failed.replace(true) {
+                cell.borrow_mut().too_deep(span);
+            }
+            false
         };
-        let result: Option<(Expr, usize)> = pratt()
-            .map_primary(|p| {
-                let e = cell.borrow_mut().lower_primary(p, depth + 1)?;
-                let d = expr_depth(&e);
-                Some((e, d))
-            })
+        pratt()
+            .map_primary(|p| cell.borrow_mut().lower_primary(p, depth + 1))
             .map_prefix(|op, rhs| {
-                let (rhs, d) = rhs?;
-                let s = Span::new(file, op.as_span().start(), op.as_span().end()).to(rhs.span);
-                if d + 1 > MAX_DEPTH {
-                    too_deep(s);
+                let (rhs, h) = rhs?;
+                if !check(h + 1) {
                     return None;
                 }
-                Some((Spanned::new(ExprKind::Not(Box::new(rhs)), s), d + 1))
+                let s = Span::new(file, op.as_span().start(), op.as_span().end()).to(rhs.span);
+                Some((Spanned::new(ExprKind::Not(Box::new(rhs)), s), h + 1))
             })
             .map_infix(|lhs, op, rhs| {
-                let ((lhs, dl), (rhs, dr)) = (lhs?, rhs?);
+                let ((lhs, lh), (rhs, rh)) = (lhs?, rhs?);
+                let h = lh.max(rh) + 1;
+                if !check(h) {
+                    return None;
+                }
                 let bin = match op.as_rule() {
                     Rule::op_or => BinOp::Or,
                     Rule::op_and => BinOp::And,
@@ -756,22 +777,19 @@ impl Lower {
                     _ => BinOp::NotIn,
                 };
                 let s = lhs.span.to(rhs.span);
-                let d = dl.max(dr) + 1;
-                if d > MAX_DEPTH {
-                    too_deep(s);
-                    return None;
-                }
-                Some((Spanned::new(ExprKind::Binary(bin, Box::new(lhs), Box::new(rhs)), s), d))
+                Some((Spanned::new(ExprKind::Binary(bin, Box::new(lhs), Box::new(rhs)), s), h))
             })
-            .parse(pair.into_inner());
-        result.map(|(e, _)| e)
+            .parse(pair.into_inner())
+            .filter(|&(_, h)| check(h))
     }
 
-    fn lower_primary(&mut self, pair: Pair<Rule>, depth: usize) -> Option<Expr> {
+    /// A primary expression and the height of its tree.
+    fn lower_primary(&mut self, pair: Pair<Rule>, depth: usize) -> Option<(Expr, usize)> {
         let span = self.span(&pair);
+        let mut height = 0;
         let kind = match pair.as_rule() {
-            Rule::expr => return self.lower_expr(pair, depth),
-            Rule::literal => return Some(self.lower_literal(pair).map_literal()),
+            Rule::expr => return self.lower_expr_h(pair, depth),
+            Rule::literal => return Some((self.lower_literal(pair).map_literal(), 1)),
             Rule::path => {
                 let parts: Vec<Ident> = pair.into_inner().map(|p| self.ident(p)).collect();
                 // The pair may end in white space that a failed `.` attempt skipped.
@@ -779,13 +797,15 @@ impl Lower {
                     (Some(a), Some(b)) => a.span.to(b.span),
                     _ => span,
                 };
-                return Some(Spanned::new(ExprKind::Path(parts), span));
+                return Some((Spanned::new(ExprKind::Path(parts), span), 1));
             }
             Rule::rule_ref => ExprKind::RuleRef(pair.as_str().to_string()),
             Rule::list => {
                 let mut items = Vec::new();
                 for p in pair.into_inner() {
-                    items.push(self.lower_expr(p, depth + 1)?);
+                    let (e, h) = self.lower_expr_h(p, depth + 1)?;
+                    height = height.max(h);
+                    items.push(e);
                 }
                 ExprKind::List(items)
             }
@@ -796,7 +816,11 @@ impl Lower {
                 for p in inner {
                     args.push(match p.as_rule() {
                         Rule::rule_ref => Spanned::new(ExprKind::RuleRef(p.as_str().to_string()), self.span(&p)),
-                        _ => self.lower_expr(p, depth + 1)?,
+                        _ => {
+                            let (e, h) = self.lower_expr_h(p, depth + 1)?;
+                            height = height.max(h);
+                            e
+                        }
                     });
                 }
                 ExprKind::Call(name, args)
@@ -809,13 +833,14 @@ impl Lower {
                     _ => Quantifier::Count,
                 };
                 let var = self.ident(inner.next()?);
-                let list = self.lower_expr(inner.next()?, depth + 1)?;
-                let body = self.lower_expr(inner.next()?, depth + 1)?;
+                let (list, lh) = self.lower_expr_h(inner.next()?, depth + 1)?;
+                let (body, bh) = self.lower_expr_h(inner.next()?, depth + 1)?;
+                height = lh.max(bh);
                 ExprKind::Quantifier(kind, var, Box::new(list), Box::new(body))
             }
             _ => return None,
         };
-        Some(Spanned::new(kind, span))
+        Some((Spanned::new(kind, span), height + 1))
     }
 }
 

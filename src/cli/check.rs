@@ -39,6 +39,10 @@ pub struct CheckArgs {
     /// (the baseline of the end-to-end benchmark).
     #[arg(long = "parse-only", hide = true)]
     pub parse_only: bool,
+    /// Show card and document numbers (fields marked `sensitive`) in full in
+    /// messages; by default all but the last four characters are masked.
+    #[arg(long = "show-pii")]
+    pub show_pii: bool,
     /// Application files or directories; `-` (or nothing) reads stdin.
     pub inputs: Vec<PathBuf>,
 }
@@ -203,9 +207,10 @@ fn report_all(
 }
 
 pub fn run(args: &CheckArgs) -> ExitStatus {
-    let Some((rs, _sources)) = args.policy.load() else {
+    let Some((mut rs, _sources)) = args.policy.load() else {
         return ExitStatus::Error;
     };
+    rs.show_pii = args.show_pii;
     let stdout_tty = std::io::stdout().is_terminal();
     let format = args
         .format

@@ -1,6 +1,6 @@
 //! The command line: argument parsing and the subcommands. `main` only calls [`run`].
 
-mod check;
+pub mod check;
 mod diff;
 mod explain;
 mod fmt;

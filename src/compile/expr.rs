@@ -11,10 +11,6 @@ use crate::record::{BankValue, Field};
 use crate::source::Span;
 use std::collections::HashMap;
 
-/// How many lets one let may be defined through: bounds evaluation depth,
-/// since a `let` is evaluated where it is used.
-pub const MAX_LET_NESTING: usize = 32;
-
 /// A rule's `with` values by name.
 pub(crate) type Withs = HashMap<String, (CExpr, Type)>;
 
@@ -33,6 +29,30 @@ pub(crate) struct LetSlot {
     pub expr: Option<CExpr>,
     ty: Option<Type>,
     state: LetState,
+    /// How deep evaluating it recurses, through the lets it uses.
+    height: usize,
+}
+
+/// How many lets may refer to each other in a chain (`let a = b`, `let b = c`, ...).
+pub const MAX_LET_CHAIN: usize = 32;
+/// How deep evaluating an expression may recurse, counting the lets it uses.
+pub const MAX_EVAL_DEPTH: usize = 512;
+
+/// The height of a compiled expression's tree, a `let` counting as the
+/// height of its own expression. Recursion is bounded: every tree is at most
+/// [`crate::syntax::MAX_DEPTH`] high.
+fn height(e: &CExpr, lets: &[LetSlot]) -> usize {
+    let sub = |xs: &mut dyn Iterator<Item = &CExpr>| xs.map(|x| height(x, lets)).max().unwrap_or(0);
+    1 + match e {
+        CExpr::Const(_) | CExpr::Field(_) | CExpr::Var(..) | CExpr::Fired(_) => 0,
+        CExpr::Let(i) => lets.get(*i as usize).map_or(0, |l| l.height),
+        CExpr::BankAttr(x, _) | CExpr::BankKnown(x) | CExpr::Not(x) => height(x, lets),
+        CExpr::And(a, b) | CExpr::Or(a, b) | CExpr::Cmp(_, a, b) | CExpr::Quant(_, a, b) => {
+            height(a, lets).max(height(b, lets))
+        }
+        CExpr::In(x, items) => height(x, lets).max(sub(&mut items.iter())),
+        CExpr::Call(_, args) => sub(&mut args.iter()),
+    }
 }
 
 /// A piece of a message text before names are resolved.
@@ -114,7 +134,7 @@ fn describe(schema: &crate::ir::Schema, ty: &Type) -> String {
 impl<'a> Compiler<'a> {
     pub(super) fn collect_lets(&mut self, decls: &[&'a ast::LetDecl]) {
         for d in decls {
-            if self.let_decls.iter().any(|l| l.name.node == d.name.node) {
+            if self.let_index.contains_key(&d.name.node) {
                 self.diags.push(Diagnostic::error(
                     diag::DUPLICATE,
                     format!("`let {}` is declared twice", d.name.node),
@@ -122,11 +142,13 @@ impl<'a> Compiler<'a> {
                 ));
                 continue;
             }
+            self.let_index.insert(d.name.node.clone(), self.let_decls.len());
             self.let_decls.push(d);
             self.lets.push(LetSlot {
                 expr: None,
                 ty: None,
                 state: LetState::Pending,
+                height: 0,
             });
         }
     }
@@ -159,26 +181,26 @@ impl<'a> Compiler<'a> {
             LetState::Pending => {}
         }
         let d = self.let_decls[i];
-        if self.let_nesting >= MAX_LET_NESTING {
+        if self.let_depth >= MAX_LET_CHAIN {
             self.diags.push(
                 Diagnostic::error(
                     diag::TOO_DEEP,
-                    format!(
-                        "`let {}` is defined through more than {MAX_LET_NESTING} other lets",
-                        d.name.node
-                    ),
+                    format!("lets refer to each other more than {MAX_LET_CHAIN} deep"),
                     d.name.span,
                 )
-                .with_help("define it from fields directly, or through fewer intermediate lets"),
+                .with_help("shorten the chain of `let` declarations that use one another"),
             );
             self.lets[i].state = LetState::Failed;
             return None;
         }
         self.lets[i].state = LetState::InProgress;
-        self.let_nesting += 1;
+        self.let_depth += 1;
         let compiled = self.expr(&d.value, &mut Vec::new(), Ctx { fired_limit: 0 }, None);
-        self.let_nesting -= 1;
+        self.let_depth -= 1;
+        let compiled = compiled.filter(|(e, _)| self.shallow(e, d.value.span));
+        let h = compiled.as_ref().map_or(0, |(e, _)| height(e, &self.lets));
         let slot = &mut self.lets[i];
+        slot.height = h;
         if slot.state == LetState::Failed {
             return None;
         }
@@ -200,7 +222,27 @@ impl<'a> Compiler<'a> {
     pub(super) fn condition(&mut self, e: &ast::Expr, ctx: Ctx) -> Option<CExpr> {
         let (c, ty) = self.expr(e, &mut Vec::new(), ctx, None)?;
         self.expect(&ty, &Type::Bool, e.span, "a condition")?;
-        Some(c)
+        self.shallow(&c, e.span).then_some(c)
+    }
+
+    /// Whether evaluating `e` recurses at most [`MAX_EVAL_DEPTH`] deep; an
+    /// error otherwise.
+    fn shallow(&mut self, e: &CExpr, span: Span) -> bool {
+        let h = height(e, &self.lets);
+        if h <= MAX_EVAL_DEPTH {
+            return true;
+        }
+        self.diags.push(
+            Diagnostic::error(
+                diag::TOO_DEEP,
+                format!(
+                    "the expression nests {h} levels deep, counting the lets it uses; the limit is {MAX_EVAL_DEPTH}"
+                ),
+                span,
+            )
+            .with_help("split the expression into independent `let` declarations"),
+        );
+        false
     }
 
     pub(super) fn withs(&mut self, r: &ast::RuleDecl, ctx: Ctx) -> Withs {
@@ -303,7 +345,7 @@ impl<'a> Compiler<'a> {
                 }
             }
         }
-        ok.then_some(out)
+        ok.then(|| self.mask_sensitive(out))
     }
 
     /// The exact span of `needle` inside the source text of `span`, if it is there.
@@ -329,7 +371,7 @@ impl<'a> Compiler<'a> {
     /// Whether a name is a variable, a let or a root field.
     fn resolves(&self, name: &str, scope: &[(String, Type)]) -> bool {
         scope.iter().any(|(n, _)| n == name)
-            || self.let_decls.iter().any(|l| l.name.node == name)
+            || self.let_index.contains_key(name)
             || self.schema.records.first().is_some_and(|r| r.slot(name).is_some())
     }
 
@@ -473,7 +515,7 @@ impl<'a> Compiler<'a> {
         let (mut cur, mut ty) = if let Some(depth) = scope.iter().rev().position(|(n, _)| *n == head.node) {
             let ty = scope[scope.len() - 1 - depth].1.clone();
             (CExpr::Var(u16::try_from(depth).unwrap_or(u16::MAX), Box::new([])), ty)
-        } else if let Some(i) = self.let_decls.iter().position(|l| l.name.node == head.node) {
+        } else if let Some(&i) = self.let_index.get(&head.node) {
             let ty = self.let_type(i)?;
             (CExpr::Let(u32::try_from(i).unwrap_or(u32::MAX)), ty)
         } else if let Some(slot) = self.schema.records.first().and_then(|r| r.slot(&head.node)) {

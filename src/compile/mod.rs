@@ -4,6 +4,7 @@
 //! is collected; a rule set is returned only when there is none.
 
 mod expr;
+mod pii;
 mod schema;
 
 use crate::ast::{self, Item};
@@ -40,9 +41,15 @@ pub fn compile<'a>(files: &'a [ast::File], sources: &'a SourceMap) -> Compiled {
 
 /// The closest candidate within a small edit distance, for "did you mean".
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).clamp(1, 3);
+    let len = name.chars().count();
+    // The distance table is quadratic in the lengths: long names get no hint.
+    if len > 64 {
+        return None;
+    }
+    let limit = (len / 3).clamp(1, 3);
     candidates
         .into_iter()
+        .filter(|c| c.len() <= 4 * 64 && c.chars().count().abs_diff(len) <= limit)
         .map(|c| (edit_distance(name, c), c))
         .filter(|&(d, _)| d <= limit)
         .min_by_key(|&(d, c)| (d, c))
@@ -94,8 +101,11 @@ pub(crate) struct Compiler<'a> {
     pattern_cache: HashMap<String, u32>,
     pattern_names: HashMap<String, u32>,
     let_decls: Vec<&'a ast::LetDecl>,
+    /// A let's name → its index in `let_decls`.
+    let_index: HashMap<String, usize>,
     lets: Vec<expr::LetSlot>,
-    let_nesting: usize,
+    /// How many lets are being compiled, one inside another.
+    let_depth: usize,
     messages: HashMap<String, &'a ast::MessageDecl>,
     rule_ids: Vec<String>,
     rules: Vec<Rule>,
@@ -478,6 +488,7 @@ impl<'a> Compiler<'a> {
             charset_spellings,
             pattern_spellings,
             as_of: self.as_of,
+            show_pii: false,
         }
     }
 

@@ -5,7 +5,7 @@ use super::outline::{Entry, Outline};
 use super::{Case, Expect, RulesExpect, StepExpect, TestError, TestFile};
 use crate::date::Date;
 use crate::eval::DecisionKind;
-use crate::input::{Doc, closest};
+use crate::input::{closest, parse_yaml_at};
 use crate::ir::RuleSet;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -43,10 +43,10 @@ pub fn parse(rs: &RuleSet, name: &str, text: &str) -> Result<TestFile, Vec<TestE
         outline: Outline::new(text),
         errors: Vec::new(),
     };
-    let cases = match serde_yaml::from_str::<Doc>(text) {
-        Ok(Doc(v)) => p.file(&v),
-        Err(e) => {
-            let line = e.location().map_or(1, |l| l.line());
+    let cases = match parse_yaml_at(text) {
+        Ok(v) => p.file(&v),
+        Err((e, line)) => {
+            let line = line.unwrap_or(1);
             let help = "a test file is one YAML document; see rules/tests/README.md";
             p.error(line, format!("invalid YAML: {e}"), Some(help.into()));
             Vec::new()
