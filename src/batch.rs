@@ -17,25 +17,79 @@ use std::sync::mpsc;
 pub const GROUP: usize = 64;
 /// How many groups are handed to the workers together: 4096 records.
 pub const CHUNK: usize = 64;
+/// The most bytes of input one chunk holds (besides its first item, which
+/// may be larger): with [`AHEAD`] chunks queued, one at work and one being
+/// written, input held in memory stays under about 32 MiB whatever the size of
+/// the records (a record may have up to 1 MiB).
+pub const CHUNK_BYTES: usize = 8 << 20;
+
+/// How many bytes of input an item holds, for chunking by size.
+pub trait Weight {
+    fn weight(&self) -> usize;
+}
+
+impl Weight for crate::input::Unit {
+    fn weight(&self) -> usize {
+        self.size()
+    }
+}
+
+impl<T: Weight> Weight for Vec<T> {
+    fn weight(&self) -> usize {
+        self.iter().map(Weight::weight).sum()
+    }
+}
+
+impl Weight for crate::input::InputRecord {
+    /// Parsed already: counted by number only.
+    fn weight(&self) -> usize {
+        0
+    }
+}
+
 /// Each worker thread's stack (reserved, not committed).
 pub const WORKER_STACK: usize = 32 << 20;
 /// How many chunks the reader may read ahead of the workers.
 pub const AHEAD: usize = 2;
 
-/// The items in groups of at most `n`, so that a worker's result (a block of
-/// output) is one allocation per group rather than one per record.
+/// The items in groups of at most `n` (and about [`CHUNK_BYTES`] / [`CHUNK`]
+/// bytes), so that a worker's result (a block of output) is one allocation
+/// per group rather than one per record.
 pub fn groups<T>(
     items: impl Iterator<Item = T> + Send + 'static,
     n: usize,
 ) -> impl Iterator<Item = Vec<T>> + Send + 'static
 where
-    T: Send + 'static,
+    T: Weight + Send + 'static,
 {
-    let mut items = items.fuse();
+    let mut items = items.peekable();
     std::iter::from_fn(move || {
-        let group: Vec<T> = items.by_ref().take(n.max(1)).collect();
+        let group = take_weighed(&mut items, n, CHUNK_BYTES / CHUNK);
         (!group.is_empty()).then_some(group)
     })
+}
+
+/// Up to `n` items, stopping early once they weigh `max_bytes` (at least one).
+fn take_weighed<T: Weight>(
+    items: &mut std::iter::Peekable<impl Iterator<Item = T>>,
+    n: usize,
+    max_bytes: usize,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    let mut bytes = 0usize;
+    while out.len() < n.max(1) {
+        if !out.is_empty()
+            && items
+                .peek()
+                .is_some_and(|next| bytes.saturating_add(next.weight()) > max_bytes)
+        {
+            break;
+        }
+        let Some(item) = items.next() else { break };
+        bytes = bytes.saturating_add(item.weight());
+        out.push(item);
+    }
+    out
 }
 
 /// Runs `work` over `items` on `jobs` worker threads (default: one per core),
@@ -51,7 +105,7 @@ pub fn ordered<T, R, S>(
     mut sink: impl FnMut(R) -> bool,
 ) -> Result<(), String>
 where
-    T: Send + 'static,
+    T: Weight + Send + 'static,
     R: Send,
 {
     let pool = rayon::ThreadPoolBuilder::new()
@@ -67,9 +121,9 @@ where
     std::thread::Builder::new()
         .name("kycrules-reader".into())
         .spawn(move || {
-            let mut items = items;
+            let mut items = items.peekable();
             loop {
-                let chunk: Vec<T> = items.by_ref().take(chunk.max(1)).collect();
+                let chunk: Vec<T> = take_weighed(&mut items, chunk, CHUNK_BYTES);
                 if chunk.is_empty() || tx.send(chunk).is_err() {
                     break;
                 }
@@ -95,5 +149,35 @@ where
             return Ok(());
         }
         pending = next;
+    }
+}
+
+#[cfg(test)]
+mod weighing {
+    use super::*;
+
+    struct Blob(usize);
+
+    impl Weight for Blob {
+        fn weight(&self) -> usize {
+            self.0
+        }
+    }
+
+    #[test]
+    fn chunks_stop_at_their_byte_budget_but_hold_at_least_one_item() {
+        let mut items = [3usize, 3, 3, 10, 1].into_iter().map(Blob).peekable();
+        let sizes = |v: Vec<Blob>| v.iter().map(|b| b.0).collect::<Vec<_>>();
+        assert_eq!(sizes(take_weighed(&mut items, 100, 7)), [3, 3]);
+        assert_eq!(sizes(take_weighed(&mut items, 100, 7)), [3]);
+        assert_eq!(
+            sizes(take_weighed(&mut items, 100, 7)),
+            [10],
+            "an oversized item goes alone"
+        );
+        assert_eq!(sizes(take_weighed(&mut items, 100, 7)), [1]);
+        assert!(take_weighed(&mut items, 100, 7).is_empty());
+        let mut many = (0..10).map(|_| Blob(0)).peekable();
+        assert_eq!(take_weighed(&mut many, 4, 7).len(), 4, "and at most n items");
     }
 }

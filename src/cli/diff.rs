@@ -103,10 +103,10 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut open = true;
-    let work = |_: &mut (), rec| diff::diff_record(p, rec, old_opts, new_opts);
+    let work = |_: &mut (), unit: input::Unit| diff::diff_record(p, unit.parse(), old_opts, new_opts);
     let chunk = crate::batch::CHUNK * crate::batch::GROUP;
     let result = crate::batch::ordered(
-        input::read_inputs(inputs),
+        input::read_units(inputs),
         chunk,
         args.jobs,
         || (),
