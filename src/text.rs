@@ -120,7 +120,13 @@ pub fn luhn(s: &str) -> bool {
     if digits.len() < 2 {
         return false;
     }
-    let sum: u32 = digits
+    luhn_sum(&digits).is_multiple_of(10)
+}
+
+/// The Luhn sum of digits (every second digit from the right doubled, its
+/// digits added); a number passes when the sum is a multiple of 10.
+pub fn luhn_sum(digits: &[u32]) -> u32 {
+    digits
         .iter()
         .rev()
         .enumerate()
@@ -131,8 +137,7 @@ pub fn luhn(s: &str) -> bool {
                 d
             }
         })
-        .sum();
-    sum.is_multiple_of(10)
+        .sum()
 }
 
 /// ICAO 9303: the last character is the 7-3-1 check digit of the others

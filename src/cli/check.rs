@@ -224,18 +224,8 @@ pub fn run(args: &CheckArgs) -> ExitStatus {
         lang: rs.language(&args.lang),
         as_of: args.as_of.unwrap_or_else(Date::today),
     };
-    if !rs.languages.contains(&args.lang) {
-        eprintln!(
-            "warning: the policy has no language `{}`; messages are in `{}`",
-            args.lang,
-            rs.languages.first().map_or("", String::as_str)
-        );
-    }
-    let inputs = if args.inputs.is_empty() {
-        vec![PathBuf::from("-")]
-    } else {
-        args.inputs.clone()
-    };
+    super::warn_missing_language(&rs, &args.lang);
+    let inputs = super::inputs_or_stdin(&args.inputs);
     if args.parse_only {
         return parse_only(&rs, args, inputs, opts.as_of);
     }

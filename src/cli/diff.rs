@@ -61,14 +61,7 @@ impl DiffArgs {
         let new = self.policy_args(&self.new).load();
         let ((old, _), (new, _)) = old.zip(new)?;
         for rs in [&old, &new] {
-            if !rs.languages.contains(&self.lang) {
-                eprintln!(
-                    "warning: policy `{}` has no language `{}`; messages are in `{}`",
-                    rs.name,
-                    self.lang,
-                    rs.languages.first().map_or("", String::as_str)
-                );
-            }
+            super::warn_missing_language(rs, &self.lang);
         }
         Some((old, new))
     }
@@ -94,11 +87,7 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
         as_of,
     };
     let (old_opts, new_opts) = (opts(&old), opts(&new));
-    let inputs = if args.inputs.is_empty() {
-        vec![PathBuf::from("-")]
-    } else {
-        args.inputs.clone()
-    };
+    let inputs = super::inputs_or_stdin(&args.inputs);
     let mut summary = Summary::default();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

@@ -106,18 +106,8 @@ pub fn run(args: &ExplainArgs) -> ExitStatus {
     let Some((rs, _sources)) = args.policy.load() else {
         return ExitStatus::Error;
     };
-    if !rs.languages.contains(&args.lang) {
-        eprintln!(
-            "warning: the policy has no language `{}`; messages are in `{}`",
-            args.lang,
-            rs.languages.first().map_or("", String::as_str)
-        );
-    }
-    let inputs = if args.inputs.is_empty() {
-        vec![PathBuf::from("-")]
-    } else {
-        args.inputs.clone()
-    };
+    super::warn_missing_language(&rs, &args.lang);
+    let inputs = super::inputs_or_stdin(&args.inputs);
     let rec = match select(input::read_inputs(inputs), args.id.as_deref()) {
         Ok(r) => r,
         Err(e) => {

@@ -149,6 +149,26 @@ impl PolicyArgs {
     }
 }
 
+/// Warns on stderr when a policy lacks the requested message language.
+pub(crate) fn warn_missing_language(rs: &RuleSet, lang: &str) {
+    if !rs.languages.iter().any(|l| l == lang) {
+        eprintln!(
+            "warning: policy `{}` has no language `{lang}`; messages are in `{}`",
+            rs.name,
+            rs.languages.first().map_or("", String::as_str)
+        );
+    }
+}
+
+/// The inputs a command was given, or stdin (`-`) when none.
+pub(crate) fn inputs_or_stdin(inputs: &[PathBuf]) -> Vec<PathBuf> {
+    if inputs.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        inputs.to_vec()
+    }
+}
+
 /// Whether to colour output: `--color`, else a terminal without `NO_COLOR`.
 pub fn styled(color: ColorChoice, terminal: bool) -> bool {
     match color {

@@ -233,18 +233,7 @@ impl Generator {
         {
             // Make the Luhn check hold: choose the last digit.
             *last = 0;
-            let sum: u32 = digits
-                .iter()
-                .rev()
-                .enumerate()
-                .map(|(i, &d)| {
-                    if i % 2 == 1 {
-                        if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
-                    } else {
-                        d
-                    }
-                })
-                .sum();
+            let sum = crate::text::luhn_sum(&digits);
             if let Some(last) = digits.last_mut() {
                 *last = (10 - sum % 10) % 10;
             }
