@@ -34,7 +34,8 @@ use uses::{Names, Uses};
 /// Parses, compiles and lints a policy. The policy's errors when it does not
 /// compile; otherwise the compiler's warnings and the lints, in source order.
 pub fn lint_policy(sources: &SourceMap) -> Vec<Diagnostic> {
-    crate::policy::with_large_stack(|| lint_here(sources))
+    let sources = sources.clone();
+    crate::policy::with_large_stack(move || lint_here(&sources))
 }
 
 fn lint_here(sources: &SourceMap) -> Vec<Diagnostic> {

@@ -55,38 +55,65 @@ pub fn read(paths: &[PathBuf]) -> (SourceMap, Vec<Diagnostic>) {
 /// frames are large; a thread of its own keeps any caller's stack safe.
 pub const COMPILER_STACK: usize = 256 << 20;
 
-/// Runs `f` on a thread with [`COMPILER_STACK`] bytes of stack (reserved, not
-/// committed), or on this thread if no thread can be started. A panic in `f`
-/// (a bug) is passed on to the caller unchanged.
-pub fn with_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    let slot = std::sync::Mutex::new(Some(f));
-    let take = || slot.lock().ok().and_then(|mut g| g.take());
-    std::thread::scope(|s| {
-        let spawned = std::thread::Builder::new()
-            .name("kycrules-compile".into())
-            .stack_size(COMPILER_STACK)
-            .spawn_scoped(s, || take().map(|f| f()));
-        match spawned.map(|h| h.join()) {
-            Ok(Ok(Some(v))) => Some(v),
-            Ok(Err(payload)) => std::panic::resume_unwind(payload),
-            Ok(Ok(None)) | Err(_) => None,
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The compiler thread: started on first use and kept for the life of the
+/// process, so that a build pays a hand-over (a few microseconds) instead of
+/// starting a thread and mapping its stack (some 70 µs of CPU) every time.
+/// `None` when no thread could be started.
+fn compiler_thread() -> Option<&'static std::sync::mpsc::Sender<Job>> {
+    static WORKER: std::sync::OnceLock<Option<std::sync::mpsc::Sender<Job>>> = std::sync::OnceLock::new();
+    WORKER
+        .get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel::<Job>();
+            std::thread::Builder::new()
+                .name("kycrules-compile".into())
+                .stack_size(COMPILER_STACK)
+                .spawn(move || rx.into_iter().for_each(|job| job()))
+                .ok()
+                .map(|_| tx)
+        })
+        .as_ref()
+}
+
+/// Runs `f` on the compiler thread, which has [`COMPILER_STACK`] bytes of
+/// stack (reserved, not committed), or on this thread if no thread can be
+/// started. Calls from several threads take turns. A panic in `f` (a bug) is
+/// passed on to the caller unchanged.
+pub fn with_large_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let job: Job = Box::new(move || {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        // The caller waits for this; it cannot be gone.
+        let _ = tx.send(result);
+    });
+    match compiler_thread() {
+        Some(worker) => {
+            if let Err(std::sync::mpsc::SendError(job)) = worker.send(job) {
+                job();
+            }
         }
-    })
-    .or_else(|| take().map(|f| f()))
-    .unwrap_or_else(|| unreachable_none())
+        None => job(),
+    }
+    match rx.recv() {
+        Ok(Ok(v)) => v,
+        Ok(Err(payload)) => std::panic::resume_unwind(payload),
+        Err(_) => unreachable_gone(),
+    }
 }
 
 #[expect(
     clippy::panic,
-    reason = "`f` runs exactly once, on the thread or here; it cannot be gone twice"
+    reason = "the job always answers: it catches panics, and runs here when the thread is gone"
 )]
-fn unreachable_none<T>() -> T {
-    panic!("the compiler closure was taken twice")
+fn unreachable_gone<T>() -> T {
+    panic!("the compiler thread dropped a job")
 }
 
 /// Parses and compiles every file of a policy, reporting all errors at once.
 pub fn build(sources: &SourceMap) -> Compiled {
-    with_large_stack(|| build_here(sources))
+    let sources = sources.clone();
+    with_large_stack(move || build_here(&sources))
 }
 
 pub(crate) fn build_here(sources: &SourceMap) -> Compiled {
