@@ -37,7 +37,8 @@ use crate::ast::{self, Item};
 use crate::diag::Diagnostic;
 use crate::source::Span;
 use doc::Doc;
-use expr::{CONTINUATION, quote, text};
+pub use expr::quote;
+use expr::{CONTINUATION, text};
 use tree::Tree;
 
 /// The width a line may have before an expression is broken.

@@ -486,24 +486,7 @@ fn builtin_type(b: Builtin) -> Type {
     }
 }
 
-/// A text as a policy literal: `"..."` with `\"`, `\\`, `\n`, `\t`, `\r` and
-/// `\u{..}` for other control and invisible characters.
+/// A text as a policy literal, quoted as the formatter quotes it.
 pub fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() || crate::charset::is_invisible(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    crate::fmt::quote(s)
 }
