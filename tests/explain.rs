@@ -496,3 +496,37 @@ fn cli_unparsable_record() {
 fn cli_empty_input() {
     snapshot!(explain_cmd().arg("-").pass_stdin(""));
 }
+
+#[test]
+fn cli_fired_shows_only_the_rules_that_fired() {
+    let full = explain_cmd()
+        .args(["examples/applications/04-rejected.yaml", "--id", "X-0002"])
+        .output()
+        .unwrap();
+    let fired = explain_cmd()
+        .args(["examples/applications/04-rejected.yaml", "--id", "X-0002", "--fired"])
+        .output()
+        .unwrap();
+    let rules = |out: &[u8]| -> Vec<String> {
+        String::from_utf8_lossy(out)
+            .lines()
+            .filter(|l| l.starts_with("rule "))
+            .map(|l| l.split_whitespace().nth(1).unwrap().to_string())
+            .collect()
+    };
+    let text = String::from_utf8_lossy(&fired.stdout).to_string();
+    assert_eq!(
+        rules(&fired.stdout),
+        [
+            "documents-required",
+            "document-legible",
+            "bank-supported",
+            "card-savings"
+        ],
+        "{text}"
+    );
+    assert!(rules(&full.stdout).len() > 4);
+    let header = format!("4 of {} rules fired", shipped().rules.len());
+    assert!(text.contains(&header), "{text}");
+    assert_eq!(fired.status.code(), Some(1));
+}

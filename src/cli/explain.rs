@@ -34,6 +34,9 @@ pub struct ExplainArgs {
     /// characters are masked).
     #[arg(long = "show-pii")]
     pub show_pii: bool,
+    /// Show only the rules that fired (the decision and next step still in full).
+    #[arg(long)]
+    pub fired: bool,
     /// Application files or directories; `-` (or nothing) reads stdin.
     pub inputs: Vec<PathBuf>,
 }
@@ -123,6 +126,14 @@ pub fn run(args: &ExplainArgs) -> ExitStatus {
         .id
         .as_deref()
         .map_or_else(|| rec.source.clone(), |i| format!("`{i}` ({})", rec.source));
+    // Judged as of the application's own date when the policy declares `as_of`, as `check` does.
+    let opts = match &rec.value {
+        Ok(v) => crate::eval::Options {
+            as_of: input::record_date(rs.as_of.as_ref(), v, opts.as_of),
+            ..opts
+        },
+        Err(_) => opts,
+    };
     let record = match rec
         .value
         .and_then(|v| input::convert(&v, &rs.schema, &rs.banks, opts.as_of))
@@ -135,7 +146,7 @@ pub fn run(args: &ExplainArgs) -> ExitStatus {
             return ExitStatus::Error;
         }
     };
-    let ex = explain::explain(
+    let mut ex = explain::explain(
         &rs,
         &record,
         rec.id.as_deref(),
@@ -145,6 +156,9 @@ pub fn run(args: &ExplainArgs) -> ExitStatus {
             show_pii: args.show_pii,
         },
     );
+    if args.fired {
+        ex.rules.retain(|r| r.fired);
+    }
     let text = match args.format {
         Format::Json => match serde_json::to_string_pretty(&ex) {
             Ok(s) => s + "\n",
@@ -214,10 +228,9 @@ pub fn human(ex: &Explanation, s: &Palette) -> String {
         ex.lang,
         s.dim.render_reset()
     );
-    let fired: Vec<&str> = ex.rules.iter().filter(|r| r.fired).map(|r| r.id.as_str()).collect();
-    let _ = write!(out, "{} of {} rules fired", fired.len(), ex.rules.len());
-    if !fired.is_empty() {
-        let _ = write!(out, ": {}", fired.join(", "));
+    let _ = write!(out, "{} of {} rules fired", ex.fired.len(), ex.rules_in_policy);
+    if !ex.fired.is_empty() {
+        let _ = write!(out, ": {}", ex.fired.join(", "));
     }
     out.push('\n');
     for r in &ex.rules {

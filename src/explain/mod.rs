@@ -43,6 +43,10 @@ pub struct Explanation {
     /// The next-step choices tried in order, up to the one taken; empty when
     /// the decision has no next step.
     pub next_step_trace: Vec<StepTrace>,
+    /// How many rules the policy has (`rules` may show only some of them).
+    pub rules_in_policy: usize,
+    /// The rules that fired.
+    pub fired: Vec<String>,
     pub rules: Vec<RuleTrace>,
 }
 
@@ -246,7 +250,10 @@ pub fn explain(rs: &RuleSet, record: &Record, id: Option<&str>, source: &str, op
         }
         _ => Vec::new(),
     };
+    let fired = rules.iter().filter(|r| r.fired).map(|r| r.id.clone()).collect();
     Explanation {
+        rules_in_policy: rules.len(),
+        fired,
         id: id.map(str::to_string),
         source: source.to_string(),
         policy: PolicyStamp {
