@@ -1,6 +1,7 @@
 //! The command line: argument parsing and the subcommands. `main` only calls [`run`].
 
 pub mod check;
+mod codes;
 mod diff;
 mod explain;
 mod fmt;
@@ -62,6 +63,8 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// Write generated applications (for load tests) to stdout.
     Gen(r#gen::GenArgs),
+    /// Explain a diagnostic code (`E0020`), or list every code.
+    Codes(codes::CodesArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -199,6 +202,7 @@ pub fn run() -> ExitCode {
         Command::Fmt(args) => fmt::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Gen(args) => r#gen::run(&args),
+        Command::Codes(args) => codes::run(&args),
     };
     status.into()
 }
