@@ -48,7 +48,6 @@ use crate::eval::{Decision, DecisionKind, Options};
 use crate::input::InputRecord;
 use crate::ir::RuleSet;
 use crate::report::Palette;
-use anstyle::Style;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use std::fmt::Write as _;
@@ -317,24 +316,6 @@ pub fn json_summary(p: Policies<'_>, s: &Summary) -> String {
 
 // ---------------------------------------------------------------- human
 
-fn decision_style(p: &Palette, k: DecisionKind) -> Style {
-    match k {
-        DecisionKind::Accept => p.accept,
-        DecisionKind::Review => p.review,
-        DecisionKind::Limited => p.limited,
-        DecisionKind::Reject | DecisionKind::Error => p.reject,
-    }
-}
-
-fn outcome_style(p: &Palette, o: crate::ir::Outcome) -> Style {
-    match o {
-        crate::ir::Outcome::Reject => p.reject,
-        crate::ir::Outcome::Limited => p.limited,
-        crate::ir::Outcome::Review => p.review,
-        crate::ir::Outcome::Note => p.note,
-    }
-}
-
 /// The human block of one changed record; empty when it did not change.
 ///
 /// ```text
@@ -350,7 +331,7 @@ pub fn human_block(p: Policies<'_>, d: &RecordDiff, pal: &Palette) -> String {
         return out;
     }
     let (ok, nk) = (d.old_kind(), d.new_kind());
-    let (os, ns) = (decision_style(pal, ok), decision_style(pal, nk));
+    let (os, ns) = (pal.decision(ok), pal.decision(nk));
     let _ = writeln!(
         out,
         "{}{}{} {os}{}{os:#} → {ns}{}{ns:#}  {}{}{}",
@@ -407,24 +388,8 @@ pub fn human_block(p: Policies<'_>, d: &RecordDiff, pal: &Palette) -> String {
 
 fn rule_lines(out: &mut String, mark: &str, rs: &RuleSet, dec: &Decision, i: usize, pal: &Palette) {
     let Some(rule) = rs.rules.get(i) else { return };
-    let st = outcome_style(pal, rule.outcome);
-    let _ = write!(
-        out,
-        "  {mark} {st}{:<7}{st:#} {}{}{}",
-        rule.outcome.as_str(),
-        pal.bold,
-        rule.id,
-        pal.bold.render_reset()
-    );
-    if !rule.fields.is_empty() {
-        let _ = write!(
-            out,
-            " {}({}){}",
-            pal.dim,
-            rule.fields.join(", "),
-            pal.dim.render_reset()
-        );
-    }
+    let _ = write!(out, "  {mark} ");
+    crate::report::rule_head(out, rule, pal);
     out.push('\n');
     if let Some(v) = dec.violations.iter().find(|v| v.rule == i) {
         let _ = writeln!(out, "            {}", v.message);
@@ -451,7 +416,7 @@ pub fn human_summary(s: &Summary, pal: &Palette) -> String {
             if n == 0 {
                 let _ = write!(out, "  {}{:>7}{}", pal.dim, ".", pal.dim.render_reset());
             } else if old != new {
-                let st = decision_style(pal, new);
+                let st = pal.decision(new);
                 let _ = write!(out, "  {st}{n:>7}{st:#}");
             } else {
                 let _ = write!(out, "  {n:>7}");

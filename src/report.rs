@@ -207,7 +207,8 @@ impl Palette {
         }
     }
 
-    fn decision(&self, d: DecisionKind) -> Style {
+    /// The style of a decision.
+    pub fn decision(&self, d: DecisionKind) -> Style {
         match d {
             DecisionKind::Accept => self.accept,
             DecisionKind::Review => self.review,
@@ -216,7 +217,8 @@ impl Palette {
         }
     }
 
-    fn outcome(&self, o: crate::ir::Outcome) -> Style {
+    /// The style of a rule's outcome.
+    pub fn outcome(&self, o: crate::ir::Outcome) -> Style {
         match o {
             crate::ir::Outcome::Reject => self.reject,
             crate::ir::Outcome::Limited => self.limited,
@@ -255,18 +257,8 @@ pub fn human_block(rs: &RuleSet, o: &Outcome, p: &Palette) -> String {
         Ok(d) => {
             for v in &d.violations {
                 let Some(rule) = rs.rules.get(v.rule) else { continue };
-                let os = p.outcome(rule.outcome);
-                let _ = write!(
-                    out,
-                    "  {os}{:<7}{os:#} {}{}{}",
-                    rule.outcome.as_str(),
-                    p.bold,
-                    rule.id,
-                    p.bold.render_reset()
-                );
-                if !rule.fields.is_empty() {
-                    let _ = write!(out, " {}({}){}", p.dim, rule.fields.join(", "), p.dim.render_reset());
-                }
+                out.push_str("  ");
+                rule_head(&mut out, rule, p);
                 let _ = writeln!(out);
                 let _ = writeln!(out, "          {}", v.message);
             }
@@ -274,6 +266,23 @@ pub fn human_block(rs: &RuleSet, o: &Outcome, p: &Palette) -> String {
     }
     out.push('\n');
     out
+}
+
+/// A rule as reports name it: its outcome (padded), its id, and the fields
+/// it concerns, e.g. `reject  age-check (applicant.age)`.
+pub fn rule_head(out: &mut String, rule: &crate::ir::Rule, p: &Palette) {
+    let os = p.outcome(rule.outcome);
+    let _ = write!(
+        out,
+        "{os}{:<7}{os:#} {}{}{}",
+        rule.outcome.as_str(),
+        p.bold,
+        rule.id,
+        p.bold.render_reset()
+    );
+    if !rule.fields.is_empty() {
+        let _ = write!(out, " {}({}){}", p.dim, rule.fields.join(", "), p.dim.render_reset());
+    }
 }
 
 /// Counts of decisions over a run.

@@ -6,9 +6,7 @@ use crate::date::Date;
 use crate::eval::{DecisionKind, Options as EvalOptions};
 use crate::explain::{self, Explanation, Node, RuleTrace, Shown};
 use crate::input::{self, InputRecord};
-use crate::ir::Outcome;
 use crate::report::Palette;
-use anstyle::Style;
 use clap::Args;
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
@@ -183,30 +181,11 @@ pub fn run(args: &ExplainArgs) -> ExitStatus {
     }
 }
 
-/// The colour of a decision, as `check` shows it.
-fn decision_style(p: &Palette, d: DecisionKind) -> Style {
-    match d {
-        DecisionKind::Accept => p.accept,
-        DecisionKind::Review => p.review,
-        DecisionKind::Limited => p.limited,
-        DecisionKind::Reject | DecisionKind::Error => p.reject,
-    }
-}
-
-fn outcome_style(p: &Palette, o: Outcome) -> Style {
-    match o {
-        Outcome::Reject => p.reject,
-        Outcome::Limited => p.limited,
-        Outcome::Review => p.review,
-        Outcome::Note => p.note,
-    }
-}
-
 /// The explanation as text: a header, one block per rule, the decision.
 pub fn human(ex: &Explanation, s: &Palette) -> String {
     let mut out = String::new();
     let id = ex.id.as_deref().unwrap_or("(no id)");
-    let ds = decision_style(s, ex.decision);
+    let ds = s.decision(ex.decision);
     let _ = writeln!(
         out,
         "{}{id}{}  {ds}{}{ds:#}  {}{}{}",
@@ -252,7 +231,7 @@ fn rule(out: &mut String, r: &RuleTrace, s: &Palette) {
         r.outcome.as_str()
     );
     if r.fired {
-        let st = outcome_style(s, r.outcome);
+        let st = s.outcome(r.outcome);
         let _ = write!(out, "{st}FIRED{st:#}");
     } else {
         let _ = write!(out, "{}{}{}", s.dim, r.status.describe(), s.dim.render_reset());
@@ -363,7 +342,7 @@ fn escape_controls(text: &str) -> String {
 }
 
 fn decision(out: &mut String, ex: &Explanation, s: &Palette) {
-    let ds = decision_style(s, ex.decision);
+    let ds = s.decision(ex.decision);
     let _ = write!(out, "decision: {ds}{}{ds:#}", ex.decision.as_str());
     let notes: Vec<&str> = ex.rules.iter().filter(|r| r.fired).map(|r| r.id.as_str()).collect();
     if ex.decided_by.is_empty() && notes.is_empty() {
