@@ -844,25 +844,6 @@ impl Lower {
     }
 }
 
-/// How deeply an expression tree nests, measured without recursion.
-pub fn expr_depth(e: &Expr) -> usize {
-    let mut max = 0;
-    let mut stack = vec![(e, 1usize)];
-    while let Some((e, d)) = stack.pop() {
-        max = max.max(d);
-        match &e.node {
-            ExprKind::Literal(_) | ExprKind::Path(_) | ExprKind::RuleRef(_) => {}
-            ExprKind::List(items) | ExprKind::Call(_, items) => stack.extend(items.iter().map(|i| (i, d + 1))),
-            ExprKind::Not(x) => stack.push((x, d + 1)),
-            ExprKind::Binary(_, l, r) | ExprKind::Quantifier(_, _, l, r) => {
-                stack.push((l, d + 1));
-                stack.push((r, d + 1));
-            }
-        }
-    }
-    max
-}
-
 trait MapLiteral {
     fn map_literal(self) -> Expr;
 }
