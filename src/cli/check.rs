@@ -23,6 +23,23 @@ pub enum Format {
 pub struct CheckArgs {
     #[command(flatten)]
     pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Read and convert the records, evaluate nothing, print only a count
+    /// (the baseline of the end-to-end benchmark).
+    #[arg(long = "parse-only", hide = true)]
+    pub parse_only: bool,
+    /// Show card and document numbers (fields marked `sensitive`) in full in
+    /// messages; by default all but the last four characters are masked.
+    #[arg(long = "show-pii")]
+    pub show_pii: bool,
+    /// Application files or directories; `-` (or nothing) reads stdin.
+    pub inputs: Vec<PathBuf>,
+}
+
+/// How a batch is evaluated and reported: shared by `check` and `diff`.
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
     /// Report format (default: human on a terminal, json otherwise).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
@@ -35,16 +52,6 @@ pub struct CheckArgs {
     /// Worker threads (default: all cores).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
-    /// Read and convert the records, evaluate nothing, print only a count
-    /// (the baseline of the end-to-end benchmark).
-    #[arg(long = "parse-only", hide = true)]
-    pub parse_only: bool,
-    /// Show card and document numbers (fields marked `sensitive`) in full in
-    /// messages; by default all but the last four characters are masked.
-    #[arg(long = "show-pii")]
-    pub show_pii: bool,
-    /// Application files or directories; `-` (or nothing) reads stdin.
-    pub inputs: Vec<PathBuf>,
 }
 
 pub fn parse_date(s: &str) -> Result<Date, String> {
@@ -120,7 +127,7 @@ fn parse_only(rs: &RuleSet, args: &CheckArgs, inputs: Vec<PathBuf>, as_of: Date)
     let result = batch::ordered(
         units,
         batch::CHUNK,
-        args.jobs,
+        args.run.jobs,
         || (),
         work,
         |(n, failed)| {
@@ -213,6 +220,7 @@ pub fn run(args: &CheckArgs) -> ExitStatus {
     rs.show_pii = args.show_pii;
     let stdout_tty = std::io::stdout().is_terminal();
     let format = args
+        .run
         .format
         .unwrap_or(if stdout_tty { Format::Human } else { Format::Json });
     let palette = if args.policy.styled(stdout_tty) {
@@ -221,17 +229,17 @@ pub fn run(args: &CheckArgs) -> ExitStatus {
         Palette::default()
     };
     let opts = Options {
-        lang: rs.language(&args.lang),
-        as_of: args.as_of.unwrap_or_else(Date::today),
+        lang: rs.language(&args.run.lang),
+        as_of: args.run.as_of.unwrap_or_else(Date::today),
     };
-    super::warn_missing_language(&rs, &args.lang);
+    super::warn_missing_language(&rs, &args.run.lang);
     let inputs = super::inputs_or_stdin(&args.inputs);
     if args.parse_only {
         return parse_only(&rs, args, inputs, opts.as_of);
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let (summary, mut open) = match report_all(&rs, inputs, args.jobs, opts, format, &palette, &mut out) {
+    let (summary, mut open) = match report_all(&rs, inputs, args.run.jobs, opts, format, &palette, &mut out) {
         Ok(done) => done,
         Err(e) => {
             eprintln!("error: {e}");

@@ -3,7 +3,7 @@
 //! `check` does); the changed ones are reported, then the transition matrix.
 //! The output formats are documented in [`crate::diff`].
 
-use super::check::{Format, parse_date};
+use super::check::{Format, RunArgs};
 use super::{ColorChoice, ErrorFormat, ExitStatus, PolicyArgs, write_out};
 use crate::date::Date;
 use crate::diff::{self, Policies, RecordDiff, Summary};
@@ -26,18 +26,8 @@ pub struct DiffArgs {
     /// Application files or directories; `-` (or nothing) reads stdin.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
-    /// Report format (default: human on a terminal, json otherwise).
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-    /// Message language of the human report (falls back to each policy's default).
-    #[arg(long, default_value = "en")]
-    pub lang: String,
-    /// Evaluate both policies as of this date, `YYYY-MM-DD` (default: today).
-    #[arg(long = "as-of", value_name = "DATE", value_parser = parse_date)]
-    pub as_of: Option<Date>,
-    /// Worker threads (default: all cores).
-    #[arg(long, short = 'j')]
-    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub run: RunArgs,
     /// When to colour the output (`NO_COLOR` turns `auto` off).
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
@@ -61,7 +51,7 @@ impl DiffArgs {
         let new = self.policy_args(&self.new).load();
         let ((old, _), (new, _)) = old.zip(new)?;
         for rs in [&old, &new] {
-            super::warn_missing_language(rs, &self.lang);
+            super::warn_missing_language(rs, &self.run.lang);
         }
         Some((old, new))
     }
@@ -74,6 +64,7 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
     let p = Policies { old: &old, new: &new };
     let stdout_tty = std::io::stdout().is_terminal();
     let format = args
+        .run
         .format
         .unwrap_or(if stdout_tty { Format::Human } else { Format::Json });
     let palette = if args.policy_args(&args.old).styled(stdout_tty) {
@@ -81,9 +72,9 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
     } else {
         Palette::default()
     };
-    let as_of = args.as_of.unwrap_or_else(Date::today);
+    let as_of = args.run.as_of.unwrap_or_else(Date::today);
     let opts = |rs: &RuleSet| Options {
-        lang: rs.language(&args.lang),
+        lang: rs.language(&args.run.lang),
         as_of,
     };
     let (old_opts, new_opts) = (opts(&old), opts(&new));
@@ -97,7 +88,7 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
     let result = crate::batch::ordered(
         input::read_units(inputs),
         chunk,
-        args.jobs,
+        args.run.jobs,
         || (),
         work,
         |d: RecordDiff| {
