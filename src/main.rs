@@ -1,3 +1,7 @@
+//! The `kycrules` command line: a thin front over the engine crate.
+
+mod cli;
+
 fn main() -> std::process::ExitCode {
-    kycrules::cli::run()
+    cli::run()
 }

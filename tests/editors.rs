@@ -58,7 +58,7 @@ fn highlights(word: &str) -> bool {
 
 #[test]
 fn the_grammar_knows_every_keyword() {
-    let pest = read("grammar/policy.pest");
+    let pest = read("crates/kycrules/grammar/policy.pest");
     let keywords: Vec<&str> = pest
         .lines()
         .filter(|l| l.starts_with("kw_"))
@@ -78,7 +78,7 @@ fn the_grammar_knows_every_keyword() {
 
 #[test]
 fn the_grammar_knows_every_builtin_function() {
-    let source = read("src/compile/expr.rs");
+    let source = read("crates/kycrules/src/compile/expr.rs");
     let list = source
         .split("const FUNCTIONS: &[&str] = &[")
         .nth(1)

@@ -179,7 +179,7 @@ proptest! {
                 })
                 .collect();
             let work = |_: &mut (), unit| {
-                let c = kycrules::cli::check::to_record(rs, unit, opts.as_of);
+                let c = kycrules::read::to_record(rs, unit, opts.as_of);
                 let result = c.record.map(|r| kycrules::eval::evaluate(rs, &r, Options { as_of: c.as_of, ..opts }));
                 kycrules::report::Outcome { id: c.id, source: c.source, result }
             };

@@ -1,8 +1,8 @@
 //! `kycrules codes [CODE]`: what a diagnostic code means, an example, the fix.
 
 use super::{ExitStatus, write_out};
-use crate::diag::CODES;
 use clap::Args;
+use kycrules::diag::CODES;
 use std::fmt::Write as _;
 
 #[derive(Args, Debug)]
@@ -22,7 +22,7 @@ pub fn run(args: &CodesArgs) -> ExitStatus {
         Some(wanted) => {
             let wanted = wanted.trim().to_ascii_uppercase();
             let Some(c) = CODES.iter().find(|c| c.code == wanted) else {
-                let hint = crate::compile::suggest(&wanted, CODES.iter().map(|c| c.code));
+                let hint = kycrules::compile::suggest(&wanted, CODES.iter().map(|c| c.code));
                 eprintln!("error: no diagnostic has the code `{wanted}`");
                 match hint {
                     Some(h) => eprintln!(" = help: did you mean `{h}`?"),

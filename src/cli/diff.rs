@@ -1,17 +1,17 @@
 //! `kycrules diff OLD NEW [INPUT]...`: which applications a policy change
 //! would flip. Every record is decided under both policies (in parallel, as
 //! `check` does); the changed ones are reported, then the transition matrix.
-//! The output formats are documented in [`crate::diff`].
+//! The output formats are documented in [`kycrules::diff`].
 
 use super::check::{Format, RunArgs};
 use super::{ColorChoice, ErrorFormat, ExitStatus, PolicyArgs, write_out};
-use crate::date::Date;
-use crate::diff::{self, Policies, RecordDiff, Summary};
-use crate::eval::Options;
-use crate::input;
-use crate::ir::RuleSet;
-use crate::report::Palette;
 use clap::Args;
+use kycrules::date::Date;
+use kycrules::diff::{self, Policies, RecordDiff, Summary};
+use kycrules::eval::Options;
+use kycrules::input;
+use kycrules::ir::RuleSet;
+use kycrules::report::Palette;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -84,8 +84,8 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut open = true;
     let work = |_: &mut (), unit: input::Unit| diff::diff_record(p, unit.parse(), old_opts, new_opts);
-    let chunk = crate::batch::CHUNK * crate::batch::GROUP;
-    let result = crate::batch::ordered(
+    let chunk = kycrules::batch::CHUNK * kycrules::batch::GROUP;
+    let result = kycrules::batch::ordered(
         input::read_units(inputs),
         chunk,
         args.run.jobs,

@@ -2,12 +2,12 @@
 
 use super::check::{Format, parse_date};
 use super::{ExitStatus, PolicyArgs, write_out};
-use crate::date::Date;
-use crate::eval::{DecisionKind, Options as EvalOptions};
-use crate::explain::{self, Explanation, Node, RuleTrace, Shown};
-use crate::input::{self, InputRecord};
-use crate::report::Palette;
 use clap::Args;
+use kycrules::date::Date;
+use kycrules::eval::{DecisionKind, Options as EvalOptions};
+use kycrules::explain::{self, Explanation, Node, RuleTrace, Shown};
+use kycrules::input::{self, InputRecord};
+use kycrules::report::Palette;
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -126,7 +126,7 @@ pub fn run(args: &ExplainArgs) -> ExitStatus {
         .map_or_else(|| rec.source.clone(), |i| format!("`{i}` ({})", rec.source));
     // Judged as of the application's own date when the policy declares `as_of`, as `check` does.
     let opts = match &rec.value {
-        Ok(v) => crate::eval::Options {
+        Ok(v) => kycrules::eval::Options {
             as_of: input::record_date(rs.as_of.as_ref(), v, opts.as_of),
             ..opts
         },

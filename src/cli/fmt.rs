@@ -4,10 +4,10 @@
 mod diff;
 
 use super::{ColorChoice, ExitStatus, styled, write_out};
-use crate::fmt::{self, FormatError};
-use crate::source::SourceMap;
 use anstyle::{AnsiColor, Style};
 use clap::Args;
+use kycrules::fmt::{self, FormatError};
+use kycrules::source::SourceMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -50,7 +50,7 @@ pub fn run(args: &FmtArgs) -> ExitStatus {
             files.push(path.clone());
         } else if path.is_dir() {
             let before = files.len();
-            files.extend(crate::files::collect(path, &["rules"]));
+            files.extend(kycrules::files::collect(path, &["rules"]));
             if files.len() == before {
                 eprintln!(
                     "error: no `.rules` files in `{}`\nhelp: a policy directory holds files ending in `.rules`",
@@ -109,7 +109,7 @@ fn one_file(args: &FmtArgs, path: &Path, out: &mut impl Write) -> Status {
     let text = match read(path, stdin) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error[{}]: cannot read `{name}`: {e}", crate::diag::READ);
+            eprintln!("error[{}]: cannot read `{name}`: {e}", kycrules::diag::READ);
             return Status::Error;
         }
     };
@@ -119,7 +119,7 @@ fn one_file(args: &FmtArgs, path: &Path, out: &mut impl Write) -> Status {
             let mut sources = SourceMap::default();
             sources.add(name, text);
             let styled = styled(args.color, std::io::stderr().is_terminal());
-            eprint!("{}", crate::diag::render_human(&diags, &sources, styled));
+            eprint!("{}", kycrules::diag::render_human(&diags, &sources, styled));
             return Status::Error;
         }
         Err(FormatError::Changed) => {
@@ -143,18 +143,18 @@ fn one_file(args: &FmtArgs, path: &Path, out: &mut impl Write) -> Status {
     } else if stdin {
         write_out(out, &formatted);
     } else if changed && let Err(e) = std::fs::write(path, &formatted) {
-        eprintln!("error[{}]: cannot write `{name}`: {e}", crate::diag::READ);
+        eprintln!("error[{}]: cannot write `{name}`: {e}", kycrules::diag::READ);
         return Status::Error;
     }
     if changed { Status::Changed } else { Status::Formatted }
 }
 
 fn read(path: &Path, stdin: bool) -> Result<String, String> {
-    let max = crate::policy::MAX_POLICY_FILE;
+    let max = kycrules::policy::MAX_POLICY_FILE;
     if stdin {
-        crate::files::read_text(std::io::stdin().lock(), max)
+        kycrules::files::read_text(std::io::stdin().lock(), max)
     } else {
-        crate::files::read_file(path, max)
+        kycrules::files::read_file(path, max)
     }
 }
 

@@ -1,8 +1,8 @@
 //! `kycrules gen`: realistic applications for load tests, on stdout.
 
 use super::{ExitStatus, PolicyArgs};
-use crate::r#gen::{self, Format};
 use clap::{Args, ValueEnum};
+use kycrules::r#gen::{self, Format};
 use std::io::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,8 +1,8 @@
 //! `kycrules lint`: warnings about a policy that compiles.
 
 use super::{ErrorFormat, ExitStatus, PolicyArgs, write_out};
-use crate::diag::{self, Diagnostic};
 use clap::Args;
+use kycrules::diag::{self, Diagnostic};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -23,11 +23,11 @@ pub struct LintArgs {
 pub fn run(args: &LintArgs) -> ExitStatus {
     let paths: Vec<PathBuf> = args.policy.policy.iter().chain(&args.paths).cloned().collect();
     let (sources, mut diags) = if paths.is_empty() {
-        (crate::policy::embedded(), Vec::new())
+        (kycrules::policy::embedded(), Vec::new())
     } else {
-        crate::policy::read(&paths)
+        kycrules::policy::read(&paths)
     };
-    let mut linted = crate::lint::lint_policy(&sources);
+    let mut linted = kycrules::lint::lint_policy(&sources);
     if !diags.is_empty() {
         // A missing header or schema in a file that could not be read is no news.
         linted.retain(|d| d.span.is_some());

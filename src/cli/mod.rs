@@ -10,11 +10,11 @@ mod lint;
 mod progress;
 mod test;
 
-use crate::compile::Compiled;
-use crate::diag::{self, Diagnostic};
-use crate::ir::RuleSet;
-use crate::source::SourceMap;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use kycrules::compile::Compiled;
+use kycrules::diag::{self, Diagnostic};
+use kycrules::ir::RuleSet;
+use kycrules::source::SourceMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -104,9 +104,9 @@ impl PolicyArgs {
     /// `None` when the policy has an error.
     pub fn load(&self) -> Option<(RuleSet, SourceMap)> {
         let (sources, mut read_errors) = if self.policy.is_empty() {
-            (crate::policy::embedded(), Vec::new())
+            (kycrules::policy::embedded(), Vec::new())
         } else {
-            crate::policy::read(&self.policy)
+            kycrules::policy::read(&self.policy)
         };
         if !read_errors.is_empty() {
             // What could not be read explains everything after it; report only that.
@@ -116,7 +116,7 @@ impl PolicyArgs {
         let Compiled {
             ruleset,
             mut diagnostics,
-        } = crate::policy::build(&sources);
+        } = kycrules::policy::build(&sources);
         read_errors.append(&mut diagnostics);
         self.print_diagnostics(&read_errors, &sources);
         if read_errors.iter().any(Diagnostic::is_error) {

@@ -3,8 +3,8 @@
 //! terminal, `CI` is not set, and the run has lasted a second; otherwise
 //! nothing is made, and each record costs one branch.
 
-use crate::input::Unit;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use kycrules::input::Unit;
 use std::cell::{Cell, OnceCell};
 use std::io::IsTerminal;
 use std::path::PathBuf;

@@ -1,11 +1,11 @@
-//! `kycrules test`: run a policy's test files (see [`crate::testing`]).
+//! `kycrules test`: run a policy's test files (see [`kycrules::testing`]).
 
 use super::check::parse_date;
 use super::{ExitStatus, PolicyArgs, write_out};
-use crate::date::Date;
-use crate::ir::RuleSet;
-use crate::testing::{self, TestError, TestFile};
 use clap::{Args, ValueEnum};
+use kycrules::date::Date;
+use kycrules::ir::RuleSet;
+use kycrules::testing::{self, TestError, TestFile};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -129,7 +129,7 @@ fn load(rs: &RuleSet, paths: &[PathBuf]) -> Result<Vec<TestFile>, Vec<TestError>
         let shown = path.to_string_lossy().replace('\\', "/");
         let mut files = Vec::new();
         if path.is_dir() {
-            files = crate::files::collect(path, &["yaml", "yml"]);
+            files = kycrules::files::collect(path, &["yaml", "yml"]);
             if files.is_empty() {
                 let help = Some("test files end in `.yaml` or `.yml`; see rules/tests/README.md");
                 errors.push(global(shown, "no test files in the directory".into(), help));
@@ -155,5 +155,5 @@ fn load(rs: &RuleSet, paths: &[PathBuf]) -> Result<Vec<TestFile>, Vec<TestError>
 }
 
 fn read(path: &Path) -> Result<String, String> {
-    crate::files::read_file(path, MAX_TEST_FILE)
+    kycrules::files::read_file(path, MAX_TEST_FILE)
 }

@@ -1,4 +1,4 @@
-//! Embeds the shipped policy (`rules/*.rules`) into the binary.
+//! Embeds the shipped policy (`rules/*.rules` at the repository's top) into the engine.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -16,9 +16,11 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn main() {
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
+    // The engine crate lives at `crates/kycrules`; the policy at the repository's top.
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let root = manifest.join("../..");
     let rules = root.join("rules");
-    println!("cargo:rerun-if-changed=rules");
+    println!("cargo:rerun-if-changed={}", rules.display());
     let mut files = Vec::new();
     collect(&rules, &mut files);
     files.sort();

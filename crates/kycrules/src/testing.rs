@@ -38,7 +38,7 @@
 //! is not a valid application counts for no rule. Rule coverage is the share
 //! of the policy's rules that at least one case fires.
 //!
-//! The stages: [`parse`] reads one file against a [`RuleSet`] (so names are
+//! The stages: `parse` reads one file against a [`RuleSet`] (so names are
 //! checked), [`run`] evaluates every case and is pure.
 
 mod outline;
@@ -58,7 +58,7 @@ use std::fmt;
 /// One test file, parsed and checked against the policy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestFile {
-    /// The file's name as given to [`parse`].
+    /// The file's name as given to `parse`.
     pub name: String,
     pub cases: Vec<Case>,
 }

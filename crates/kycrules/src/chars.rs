@@ -38,7 +38,7 @@ const TARGETS: [char; 3] = ['.', '·', '-'];
 /// `･` U+FF65, `∙` U+2219, `⋅` U+22C5 and `·` U+0387 (→ `·`); `．` U+FF0E,
 /// `․` U+2024, `﹒` U+FE52 (→ `.`); `‐` to `–` U+2010–U+2013, `−` U+2212,
 /// `﹣` U+FE63, `﹘` U+FE58 (→ `-`); and a few letters of other scripts that
-/// look the same. [`supplement`] adds what the data maps elsewhere.
+/// look the same. `supplement` adds what the data maps elsewhere.
 pub fn confusable_hint(c: char) -> Option<String> {
     if TARGETS.contains(&c) {
         return None;
