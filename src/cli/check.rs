@@ -18,7 +18,7 @@ use std::path::PathBuf;
 pub enum Format {
     Human,
     Json,
-    /// One self-contained page (inline CSS and SVG, nothing fetched).
+    // One self-contained page (inline CSS and SVG, nothing fetched).
     Html,
 }
 
