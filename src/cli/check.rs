@@ -6,6 +6,7 @@ use clap::{Args, ValueEnum};
 use kycrules::batch;
 use kycrules::date::Date;
 use kycrules::eval::{self, DecisionKind, Options};
+use kycrules::html::CheckReport;
 use kycrules::input::{self, Unit};
 use kycrules::ir::RuleSet;
 use kycrules::read::{Converted, to_record};
@@ -17,6 +18,8 @@ use std::path::PathBuf;
 pub enum Format {
     Human,
     Json,
+    // One self-contained page (inline CSS and SVG, nothing fetched).
+    Html,
 }
 
 #[derive(Args, Debug)]
@@ -115,10 +118,11 @@ fn report_all(
     format: Format,
     palette: &Palette,
     out: &mut impl Write,
-) -> Result<(Summary, bool), String> {
+) -> Result<(Summary, bool, Option<CheckReport>), String> {
     let json = JsonWriter::new(rs);
     let work = |scratch: &mut eval::Scratch, group: Vec<Unit>| {
         let mut counts = Summary::default();
+        let mut page = (format == Format::Html).then(|| CheckReport::new(rs));
         let mut text = Vec::with_capacity(group.len() * 768);
         for unit in group {
             let Converted {
@@ -140,11 +144,17 @@ fn report_all(
                     text.push(b'\n');
                 }
                 Format::Human => text.extend_from_slice(report::human_block(rs, &o, palette).as_bytes()),
+                Format::Html => {
+                    if let Some(page) = page.as_mut() {
+                        page.add(&o);
+                    }
+                }
             }
         }
-        (counts, text)
+        (counts, text, page)
     };
     let mut summary = Summary::default();
+    let mut html = (format == Format::Html).then(|| CheckReport::new(rs));
     let mut open = true;
     let progress = Progress::start(&inputs);
     let groups = batch::groups(progress.counted(input::read_units(inputs)), batch::GROUP);
@@ -154,9 +164,12 @@ fn report_all(
         jobs,
         eval::Scratch::default,
         work,
-        |(counts, text)| {
+        |(counts, text, part): (Summary, Vec<u8>, Option<CheckReport>)| {
             for (total, n) in summary.counts.iter_mut().zip(counts.counts) {
                 *total += n;
+            }
+            if let (Some(all), Some(part)) = (html.as_mut(), part) {
+                all.merge(part);
             }
             progress.records(usize::try_from(counts.total()).unwrap_or(usize::MAX));
             open = write_bytes(out, &text);
@@ -164,7 +177,7 @@ fn report_all(
         },
     );
     progress.finish();
-    result.map(|()| (summary, open))
+    result.map(|()| (summary, open, html))
 }
 
 pub fn run(args: &CheckArgs) -> ExitStatus {
@@ -193,7 +206,7 @@ pub fn run(args: &CheckArgs) -> ExitStatus {
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let (summary, mut open) = match report_all(&rs, inputs, args.run.jobs, opts, format, &palette, &mut out) {
+    let (summary, mut open, html) = match report_all(&rs, inputs, args.run.jobs, opts, format, &palette, &mut out) {
         Ok(done) => done,
         Err(e) => {
             eprintln!("error: {e}");
@@ -202,6 +215,15 @@ pub fn run(args: &CheckArgs) -> ExitStatus {
     };
     if open && format == Format::Human {
         open = write_out(&mut out, &summary.line(&palette));
+    }
+    if let Some(page) = html
+        && open
+    {
+        let as_of = opts.as_of.to_string();
+        open = write_out(
+            &mut out,
+            &page.render(&rs, &args.policy.origin(), &as_of, &args.run.lang),
+        );
     }
     if open {
         let _ = out.flush();

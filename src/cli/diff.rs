@@ -9,9 +9,11 @@ use clap::Args;
 use kycrules::date::Date;
 use kycrules::diff::{self, Policies, RecordDiff, Summary};
 use kycrules::eval::Options;
+use kycrules::html::{DiffReport, PolicySide};
 use kycrules::input;
 use kycrules::ir::RuleSet;
 use kycrules::report::Palette;
+use kycrules::source::SourceMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -46,11 +48,11 @@ impl DiffArgs {
     }
 
     /// Loads both policies, reporting the errors of each; `None` if either fails.
-    fn load(&self) -> Option<(RuleSet, RuleSet)> {
+    fn load(&self) -> Option<((RuleSet, SourceMap), (RuleSet, SourceMap))> {
         let old = self.policy_args(&self.old).load();
         let new = self.policy_args(&self.new).load();
-        let ((old, _), (new, _)) = old.zip(new)?;
-        for rs in [&old, &new] {
+        let (old, new) = old.zip(new)?;
+        for rs in [&old.0, &new.0] {
             super::warn_missing_language(rs, &self.run.lang);
         }
         Some((old, new))
@@ -58,7 +60,7 @@ impl DiffArgs {
 }
 
 pub fn run(args: &DiffArgs) -> ExitStatus {
-    let Some((old, new)) = args.load() else {
+    let Some(((old, old_sources), (new, new_sources))) = args.load() else {
         return ExitStatus::Error;
     };
     let p = Policies { old: &old, new: &new };
@@ -80,6 +82,7 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
     let (old_opts, new_opts) = (opts(&old), opts(&new));
     let inputs = super::inputs_or_stdin(&args.inputs);
     let mut summary = Summary::default();
+    let mut page = (format == Format::Html).then(DiffReport::default);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut open = true;
@@ -97,10 +100,12 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
             if d.is_error_under_both() {
                 report_error(d);
             }
-            if d.changed {
+            if let Some(page) = page.as_mut() {
+                page.add(p, d, &args.run.lang);
+            } else if d.changed {
                 let text = match format {
                     Format::Json => diff::json_line(p, d) + "\n",
-                    Format::Human => diff::human_block(p, d, &palette),
+                    _ => diff::human_block(p, d, &palette),
                 };
                 open = write_out(&mut out, &text);
             }
@@ -115,6 +120,18 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
         let text = match format {
             Format::Json => diff::json_summary(p, &summary) + "\n",
             Format::Human => human_footer(args, p, &summary, &palette),
+            Format::Html => {
+                let side = |rules, sources, origin| PolicySide { rules, sources, origin };
+                let (o, n) = (args.old.display().to_string(), args.new.display().to_string());
+                page.as_ref().map_or_else(String::new, |page| {
+                    page.render(
+                        &side(&old, &old_sources, &o),
+                        &side(&new, &new_sources, &n),
+                        &as_of.to_string(),
+                        &args.run.lang,
+                    )
+                })
+            }
         };
         if write_out(&mut out, &text) {
             let _ = out.flush();

@@ -1,8 +1,8 @@
 //! `kycrules explain`: why one application got its decision, rule by rule.
 
-use super::check::{Format, parse_date};
+use super::check::parse_date;
 use super::{ExitStatus, PolicyArgs, write_out};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use kycrules::date::Date;
 use kycrules::eval::{DecisionKind, Options as EvalOptions};
 use kycrules::explain::{self, Explanation, Node, RuleTrace, Shown};
@@ -11,6 +11,13 @@ use kycrules::report::Palette;
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+
+/// How `explain` prints: a trace for people, or JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
 
 #[derive(Args, Debug)]
 pub struct ExplainArgs {

@@ -95,6 +95,19 @@ pub struct PolicyArgs {
 }
 
 impl PolicyArgs {
+    /// Where the policy comes from, as reports name it: `shipped` or the paths.
+    pub fn origin(&self) -> String {
+        if self.policy.is_empty() {
+            "shipped".into()
+        } else {
+            self.policy
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    }
+
     /// Whether stderr/stdout output should be coloured.
     pub fn styled(&self, terminal: bool) -> bool {
         styled(self.color, terminal)

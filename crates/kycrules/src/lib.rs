@@ -15,6 +15,8 @@
 //! stability promise.
 
 mod api;
+#[doc(hidden)]
+pub mod html;
 
 pub use api::{DecideOptions, Decided, DecisionKind, Policy, PolicyError};
 pub use date::Date;
