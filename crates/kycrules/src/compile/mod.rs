@@ -104,6 +104,8 @@ pub(crate) struct Compiler<'a> {
     /// A let's name → its index in `let_decls`.
     let_index: HashMap<String, usize>,
     lets: Vec<expr::LetSlot>,
+    /// Whether each compiled let reads a sensitive field, once asked (`pii.rs`).
+    let_sensitive: std::cell::RefCell<Vec<Option<bool>>>,
     /// How many lets are being compiled, one inside another.
     let_depth: usize,
     messages: HashMap<String, &'a ast::MessageDecl>,

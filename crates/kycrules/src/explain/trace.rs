@@ -233,6 +233,8 @@ impl<'a, 'e> Tracer<'a, 'e> {
             Some(Type::List(t)) => Some(*t),
             _ => None,
         };
+        // The items of a sensitive list (`list of text sensitive`) are masked as it is.
+        let secret = self.dc.reads_sensitive(list, &mut self.scope);
         for (k, item) in items.iter().enumerate() {
             if k >= MAX_ITEMS {
                 out.push(leaf(
@@ -241,7 +243,7 @@ impl<'a, 'e> Tracer<'a, 'e> {
                 ));
                 break;
             }
-            self.scope.push((var.clone(), elem.clone()));
+            self.scope.push((var.clone(), elem.clone(), secret));
             self.ev.bind(Value::of(item));
             let mut n = self.node(body);
             self.ev.unbind();
