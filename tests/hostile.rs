@@ -589,6 +589,18 @@ fn explain_masks_the_items_of_a_sensitive_list() {
         assert!(r.stdout.contains("************5559"), "{}", r.stdout);
         assert!(r.stdout.contains("************1111"), "{}", r.stdout);
     }
+    // A sensitive number is masked as a text is.
+    let pin = dir.join("pin.json");
+    fs::write(&pin, r#"{"id":"p","codes":[],"pin":987654321}"#).unwrap();
+    let mut cmd = kycrules();
+    cmd.args(["explain", "--as-of", "2026-11-27", "--policy", EXACT])
+        .arg(&pin);
+    let r = run(cmd);
+    assert!(
+        !r.stdout.contains("987654321") && r.stdout.contains("*****4321 > 0"),
+        "{}",
+        r.stdout
+    );
     // `--show-pii` shows them.
     let mut cmd = kycrules();
     cmd.args(["explain", "--as-of", "2026-11-27", "--show-pii", "--policy", EXACT])

@@ -344,8 +344,13 @@ impl<'a, 'e> Tracer<'a, 'e> {
             Value::Absent => Shown::Absent,
             Value::Bool(b) => Shown::Bool { value: *b },
             Value::Text(t) => Shown::Text { value: hide(t), masked },
-            Value::Num(n) => Shown::Number { value: n.to_string() },
-            Value::Date(d) => Shown::Date { value: d.to_string() },
+            // A sensitive number or date is masked as a text is.
+            Value::Num(n) => Shown::Number {
+                value: hide(&n.to_string()),
+            },
+            Value::Date(d) => Shown::Date {
+                value: hide(&d.to_string()),
+            },
             Value::Enum(i) => {
                 let ty = self.dc.type_of(e, &self.scope);
                 Shown::Enum {
