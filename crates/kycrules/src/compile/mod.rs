@@ -110,6 +110,8 @@ pub(crate) struct Compiler<'a> {
     let_depth: usize,
     messages: HashMap<String, &'a ast::MessageDecl>,
     rule_ids: Vec<String>,
+    /// The same ids, for the duplicate check (a policy may have tens of thousands of rules).
+    rule_id_set: std::collections::HashSet<String>,
     rules: Vec<Rule>,
     next_steps: Vec<NextStep>,
     as_of: Option<crate::ir::AsOfField>,
@@ -257,7 +259,7 @@ impl<'a> Compiler<'a> {
     }
 
     fn rule(&mut self, r: &'a ast::RuleDecl) {
-        if self.rule_ids.contains(&r.id.node) {
+        if self.rule_id_set.contains(&r.id.node) {
             self.diags.push(Diagnostic::error(
                 diag::DUPLICATE,
                 format!("rule `{}` is declared twice", r.id.node),
@@ -324,6 +326,7 @@ impl<'a> Compiler<'a> {
         let messages = self.rule_messages(r, ctx, &withs);
         let validity = self.validity(&r.dates);
         self.rule_ids.push(r.id.node.clone());
+        self.rule_id_set.insert(r.id.node.clone());
         if let (Some(outcome), Some(when)) = (outcome, when) {
             self.rules.push(Rule {
                 id: r.id.node.clone(),
