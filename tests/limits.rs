@@ -121,7 +121,7 @@ fn deep_input_documents_are_one_clean_error() {
     for src in ["c.yaml:3", "c.yaml:5"] {
         let e = error_of(&lines, src);
         assert!(
-            e.starts_with("invalid YAML: more than 256 `[` and `{` in one document at line"),
+            e.starts_with("invalid YAML: `[` and `{` nested more than 256 deep at line"),
             "{src}: {e}"
         );
     }

@@ -132,6 +132,16 @@ fn sensitive_values(v: &Value, names: &BTreeSet<String>, out: &mut BTreeSet<Stri
                     Value::Number(n) if names.contains(k) => {
                         out.insert(n.to_string());
                     }
+                    // A `list of text sensitive`: each item is a secret.
+                    Value::Array(items) if names.contains(k) => {
+                        for item in items {
+                            match item {
+                                Value::String(s) => out.insert(s.clone()),
+                                Value::Number(n) => out.insert(n.to_string()),
+                                _ => false,
+                            };
+                        }
+                    }
                     _ => sensitive_values(x, names, out),
                 }
             }
@@ -159,12 +169,16 @@ fn digits_only(s: &str) -> String {
 #[test]
 fn no_snapshot_shows_a_sensitive_number() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
-    let names: BTreeSet<String> = shipped()
-        .schema
-        .records
+    // The shipped schema's sensitive fields, and those of the hostile inputs' policy.
+    let hostile = kycrules::policy::build(&kycrules::policy::read(&[root.join("fixtures/hostile/exact.rules")]).0)
+        .ruleset
+        .unwrap();
+    let names: BTreeSet<String> = [shipped(), &hostile]
         .iter()
+        .flat_map(|rs| rs.schema.records.iter())
         .flat_map(|r| r.fields.iter().filter(|f| f.sensitive).map(|f| f.name.clone()))
         .collect();
+    assert!(names.contains("codes"), "{names:?}");
     assert!(names.contains("number"), "{names:?}");
 
     // Every fixture of an application; the fuzz regressions are not applications.

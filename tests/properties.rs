@@ -151,7 +151,7 @@ fn decision(rs: &RuleSet, app: &Value) -> DecisionKind {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(proptest_cases(64)))]
 
     #[test]
     fn evaluation_is_deterministic(app in application()) {
@@ -240,7 +240,7 @@ fn severity(d: DecisionKind) -> u8 {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig::with_cases(proptest_cases(24)))]
 
     #[test]
     fn adding_a_rule_never_makes_a_decision_less_severe(
@@ -300,7 +300,7 @@ fn messy_policy() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(proptest_cases(64)))]
 
     #[test]
     fn formatting_round_trips(text in messy_policy()) {
@@ -312,4 +312,19 @@ proptest! {
         prop_assert_eq!(&again, &once, "not idempotent");
         prop_assert_eq!(once.matches('#').count(), text.matches('#').count(), "a comment was lost");
     }
+}
+
+/// `PROPTEST_CASES=N cargo test --test properties` runs N cases of each
+/// property above: the variable wins over the default a property sets.
+#[test]
+fn proptest_cases_come_from_the_environment() {
+    assert_eq!(cases_from(Some("5000"), 64), 5000);
+    assert_eq!(cases_from(Some(" 12 "), 64), 12);
+    assert_eq!(cases_from(None, 64), 64);
+    assert_eq!(cases_from(Some("lots"), 24), 24);
+    assert_eq!(cases_from(Some("0"), 24), 24);
+    let from_env = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.trim().parse::<u32>().ok());
+    assert_eq!(proptest_cases(64), from_env.filter(|&n| n > 0).unwrap_or(64));
 }

@@ -1,6 +1,8 @@
 //! Arbitrary structured applications → JSON → convert → evaluate against the
 //! shipped policy, in both languages; then render the reports and check that
-//! the decision is the most severe outcome that fired (a note never counts).
+//! the decision is the most severe outcome that fired (a note never counts),
+//! and that the fast JSON path reads the same record (and `id`) as the
+//! general one, or declines.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -43,6 +45,8 @@ enum Val {
     Text(Text),
     Choice(u8),
     Num(i64, u8),
+    /// An unquoted number: digits, a fraction and an exponent, as written.
+    Unquoted(u128, u8, i16),
     Bool(bool),
     Null,
     List(Vec<u8>),
@@ -55,6 +59,9 @@ impl Val {
             Val::Choice(i) if choices.is_empty() => Value::from(*i),
             Val::Choice(i) => Value::String(choices[*i as usize % choices.len()].to_string()),
             Val::Num(m, e) => Value::String(format!("{m}e-{}", e % 24)),
+            Val::Unquoted(m, f, e) => format!("{m}.{f}e{e}")
+                .parse::<serde_json::Number>()
+                .map_or(Value::Null, Value::Number),
             Val::Bool(b) => Value::Bool(*b),
             Val::Null => Value::Null,
             Val::List(l) => Value::Array(l.iter().map(|&b| Value::from(b)).collect()),
@@ -170,6 +177,16 @@ fuzz_target!(|app: App| {
             Some(Outcome::Reject) => DecisionKind::Reject,
         };
         assert_eq!(d.decision, expected, "{value}");
+    }
+    // The fast JSON path reads the same record, or declines.
+    let bytes = value.to_string();
+    if rs.as_of.is_none()
+        && let Some((id, direct)) = kycrules::direct::json_record(bytes.as_bytes(), &rs.schema, &rs.banks, as_of)
+    {
+        let general = kycrules::input::json_record("fuzz:1".into(), bytes.as_bytes());
+        assert_eq!(id, general.id, "{bytes}");
+        let converted = general.value.and_then(|v| kycrules::input::convert(&v, &rs.schema, &rs.banks, as_of));
+        assert_eq!(Ok(&direct), converted.as_ref(), "{bytes}");
     }
     let outcome = kycrules::report::Outcome { id: kycrules::input::record_id(&value), source: "fuzz:1".into(), result };
     let _ = kycrules::report::json_line(rs, &outcome);

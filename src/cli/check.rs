@@ -52,9 +52,51 @@ pub struct RunArgs {
     /// Evaluate as of this date, `YYYY-MM-DD` (default: today).
     #[arg(long = "as-of", value_name = "DATE", value_parser = parse_date)]
     pub as_of: Option<Date>,
-    /// Worker threads (default: all cores).
-    #[arg(long, short = 'j')]
+    /// How to read stdin and files without a known extension (`auto`: told from the text).
+    #[arg(long = "input-format", value_enum, default_value = "auto")]
+    pub input_format: InputFormatArg,
+    /// Worker threads, 1 to 4× the cores (default: all cores).
+    #[arg(long, short = 'j', value_parser = parse_jobs)]
     pub jobs: Option<usize>,
+}
+
+/// The most worker threads `--jobs` may ask for, per core: more only adds
+/// threads that wait (and memory for their chunks).
+pub const JOBS_PER_CORE: usize = 4;
+
+/// `--jobs N`: at least 1, at most [`JOBS_PER_CORE`] × the cores.
+pub fn parse_jobs(s: &str) -> Result<usize, String> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let max = cores.saturating_mul(JOBS_PER_CORE);
+    match s.parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{}` is not a number of worker threads from 1 to {max} ({JOBS_PER_CORE} per core, {cores} cores)",
+            s.chars().take(40).collect::<String>()
+        )),
+    }
+}
+
+/// `--input-format`: how stdin and files without a known extension are read
+/// (`auto`: told from the text, see the README; the values are not
+/// documented one by one, which keeps `--help` to one line per option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormatArg {
+    Auto,
+    Yaml,
+    Json,
+    Jsonl,
+}
+
+impl From<InputFormatArg> for input::InputFormat {
+    fn from(f: InputFormatArg) -> Self {
+        match f {
+            InputFormatArg::Auto => input::InputFormat::Auto,
+            InputFormatArg::Yaml => input::InputFormat::Yaml,
+            InputFormatArg::Json => input::InputFormat::Json,
+            InputFormatArg::Jsonl => input::InputFormat::Jsonl,
+        }
+    }
 }
 
 pub fn parse_date(s: &str) -> Result<Date, String> {
@@ -70,7 +112,10 @@ fn write_bytes(out: &mut impl Write, bytes: &[u8]) -> bool {
 /// pipeline as a check, without the rules.
 fn parse_only(rs: &RuleSet, args: &CheckArgs, inputs: Vec<PathBuf>, as_of: Date) -> ExitStatus {
     let progress = Progress::start(&inputs);
-    let units = batch::groups(progress.counted(input::read_units(inputs)), batch::GROUP);
+    let units = batch::groups(
+        progress.counted(input::read_units_as(inputs, args.run.input_format.into())),
+        batch::GROUP,
+    );
     let (mut records, mut errors) = (0usize, 0usize);
     let work = |_: &mut (), group: Vec<Unit>| {
         let n = group.len();
@@ -113,7 +158,7 @@ fn parse_only(rs: &RuleSet, args: &CheckArgs, inputs: Vec<PathBuf>, as_of: Date)
 fn report_all(
     rs: &RuleSet,
     inputs: Vec<PathBuf>,
-    jobs: Option<usize>,
+    run: &RunArgs,
     opts: Options,
     format: Format,
     palette: &Palette,
@@ -157,11 +202,12 @@ fn report_all(
     let mut html = (format == Format::Html).then(|| CheckReport::new(rs));
     let mut open = true;
     let progress = Progress::start(&inputs);
-    let groups = batch::groups(progress.counted(input::read_units(inputs)), batch::GROUP);
+    let units = input::read_units_as(inputs, run.input_format.into());
+    let groups = batch::groups(progress.counted(units), batch::GROUP);
     let result = batch::ordered(
         groups,
         batch::CHUNK,
-        jobs,
+        run.jobs,
         eval::Scratch::default,
         work,
         |(counts, text, part): (Summary, Vec<u8>, Option<CheckReport>)| {
@@ -206,7 +252,7 @@ pub fn run(args: &CheckArgs) -> ExitStatus {
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let (summary, mut open, html) = match report_all(&rs, inputs, args.run.jobs, opts, format, &palette, &mut out) {
+    let (summary, mut open, html) = match report_all(&rs, inputs, &args.run, opts, format, &palette, &mut out) {
         Ok(done) => done,
         Err(e) => {
             eprintln!("error: {e}");

@@ -89,7 +89,7 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
     let work = |_: &mut (), unit: input::Unit| diff::diff_record(p, unit.parse(), old_opts, new_opts);
     let chunk = kycrules::batch::CHUNK * kycrules::batch::GROUP;
     let result = kycrules::batch::ordered(
-        input::read_units(inputs),
+        input::read_units_as(inputs, args.run.input_format.into()),
         chunk,
         args.run.jobs,
         || (),
@@ -149,9 +149,15 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
 /// A record neither policy could evaluate goes to stderr: it is no change,
 /// but it is an input error.
 fn report_error(d: &RecordDiff) {
+    use kycrules::text::escape_controls as esc;
     match (&d.old, &d.new) {
-        (Err(a), Err(b)) if a == b => eprintln!("error: {}: {a}", d.source),
-        (Err(a), Err(b)) => eprintln!("error: {}: under OLD: {a}; under NEW: {b}", d.source),
+        (Err(a), Err(b)) if a == b => eprintln!("error: {}: {}", esc(&d.source), esc(a)),
+        (Err(a), Err(b)) => eprintln!(
+            "error: {}: under OLD: {}; under NEW: {}",
+            esc(&d.source),
+            esc(a),
+            esc(b)
+        ),
         _ => {}
     }
 }

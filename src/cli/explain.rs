@@ -39,6 +39,9 @@ pub struct ExplainArgs {
     /// characters are masked).
     #[arg(long = "show-pii")]
     pub show_pii: bool,
+    /// How to read stdin and files without a known extension (see `check`).
+    #[arg(long = "input-format", value_enum, default_value = "auto")]
+    pub input_format: super::check::InputFormatArg,
     /// Show only the rules that fired (the decision and next step still in full).
     #[arg(long)]
     pub fired: bool,
@@ -116,10 +119,17 @@ pub fn run(args: &ExplainArgs) -> ExitStatus {
     };
     super::warn_missing_language(&rs, &args.lang);
     let inputs = super::inputs_or_stdin(&args.inputs);
-    let rec = match select(input::read_inputs(inputs), args.id.as_deref()) {
+    let rec = match select(
+        input::read_inputs_as(inputs, args.input_format.into()),
+        args.id.as_deref(),
+    ) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {}\n = help: {}", e.message, e.help);
+            eprintln!(
+                "error: {}\n = help: {}",
+                kycrules::text::escape_controls(&e.message),
+                kycrules::text::escape_controls(&e.help)
+            );
             return ExitStatus::Error;
         }
     };
@@ -127,10 +137,12 @@ pub fn run(args: &ExplainArgs) -> ExitStatus {
         lang: rs.language(&args.lang),
         as_of: args.as_of.unwrap_or_else(Date::today),
     };
-    let label = rec
-        .id
-        .as_deref()
-        .map_or_else(|| rec.source.clone(), |i| format!("`{i}` ({})", rec.source));
+    let label = kycrules::text::escape_controls(
+        &rec.id
+            .as_deref()
+            .map_or_else(|| rec.source.clone(), |i| format!("`{i}` ({})", rec.source)),
+    )
+    .into_owned();
     // Judged as of the application's own date when the policy declares `as_of`, as `check` does.
     let opts = match &rec.value {
         Ok(v) => kycrules::eval::Options {
@@ -191,7 +203,8 @@ pub fn run(args: &ExplainArgs) -> ExitStatus {
 /// The explanation as text: a header, one block per rule, the decision.
 pub fn human(ex: &Explanation, s: &Palette) -> String {
     let mut out = String::new();
-    let id = ex.id.as_deref().unwrap_or("(no id)");
+    // Values from the record are printed with their control characters escaped.
+    let id = kycrules::text::escape_controls(ex.id.as_deref().unwrap_or("(no id)"));
     let ds = s.decision(ex.decision);
     let _ = writeln!(
         out,
@@ -200,7 +213,7 @@ pub fn human(ex: &Explanation, s: &Palette) -> String {
         s.bold.render_reset(),
         ex.decision.as_str(),
         s.dim,
-        ex.source,
+        kycrules::text::escape_controls(&ex.source),
         s.dim.render_reset()
     );
     let _ = writeln!(
@@ -273,7 +286,12 @@ fn rule(out: &mut String, r: &RuleTrace, s: &Palette) {
         }
         if m.chosen {
             let text = r.message.as_deref().unwrap_or_default();
-            let _ = writeln!(w.out, "  message {}: {}", m.message, escape_controls(text));
+            let _ = writeln!(
+                w.out,
+                "  message {}: {}",
+                m.message,
+                kycrules::text::escape_controls(text)
+            );
         }
     }
 }
@@ -333,19 +351,6 @@ impl Writer<'_, '_> {
             self.node("", c, depth + 1);
         }
     }
-}
-
-/// A message as text, its control characters escaped.
-fn escape_controls(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 fn decision(out: &mut String, ex: &Explanation, s: &Palette) {

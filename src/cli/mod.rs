@@ -142,7 +142,8 @@ impl PolicyArgs {
         if diags.is_empty() {
             return;
         }
-        let mut err = std::io::stderr().lock();
+        // Buffered: a policy may have tens of thousands of diagnostics.
+        let mut err = std::io::BufWriter::new(std::io::stderr().lock());
         let _ = match self.error_format {
             ErrorFormat::Json => diags
                 .iter()
@@ -162,6 +163,7 @@ impl PolicyArgs {
                 writeln!(err, "{text}policy: {}", summary.join(", "))
             }
         };
+        let _ = err.flush();
     }
 }
 

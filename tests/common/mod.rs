@@ -52,3 +52,16 @@ pub fn fired(rs: &RuleSet, o: &Outcome) -> Vec<String> {
 pub fn yaml(text: &str) -> serde_json::Value {
     serde_yaml::from_str(text).unwrap()
 }
+
+/// The number of cases a property test runs: `PROPTEST_CASES` when it is set
+/// to a number (a long run asked for from the shell), else `default`.
+pub fn proptest_cases(default: u32) -> u32 {
+    cases_from(std::env::var("PROPTEST_CASES").ok().as_deref(), default)
+}
+
+/// [`proptest_cases`], given the variable's value.
+pub fn cases_from(var: Option<&str>, default: u32) -> u32 {
+    var.and_then(|v| v.trim().parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(default)
+}

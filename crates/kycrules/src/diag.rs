@@ -5,7 +5,7 @@
 //! span, optional secondary labels and an optional help line. Rendering to
 //! text or JSON happens at the edge ([`render_human`], [`to_json`]).
 
-use crate::source::{SourceMap, Span, ceil_char_boundary, floor_char_boundary, line_col};
+use crate::source::{SourceMap, Span, ceil_char_boundary, floor_char_boundary};
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use serde_json::json;
 
@@ -82,13 +82,37 @@ pub fn sort(diags: &mut [Diagnostic]) {
     });
 }
 
-/// Renders diagnostics as text, with a caret snippet for each.
+/// A piece of policy text quoted in a message: at most 40 characters, the
+/// length of the rest said (a 100,000-digit number is quoted short).
+pub fn short(s: &str) -> String {
+    match s.char_indices().nth(40) {
+        Some((i, _)) => format!("{}… ({} characters)", s.get(..i).unwrap_or_default(), s.chars().count()),
+        None => s.to_owned(),
+    }
+}
+
+/// The most diagnostics [`render_human`] shows; the rest are counted.
+pub const MAX_SHOWN: usize = 100;
+
+/// Renders diagnostics as text, with a caret snippet for each: the first
+/// [`MAX_SHOWN`], then a line counting the others (a person reads the first
+/// ones; `--error-format json` lists them all).
 pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, styled: bool) -> String {
     let renderer = if styled { Renderer::styled() } else { Renderer::plain() };
     let mut out = String::new();
-    for d in diags {
+    for d in diags.iter().take(MAX_SHOWN) {
         out.push_str(&renderer.render(&build_report(d, sources)));
         out.push_str("\n\n");
+    }
+    if let Some(rest) = diags.get(MAX_SHOWN..).filter(|r| !r.is_empty()) {
+        let errors = rest.iter().filter(|d| d.is_error()).count();
+        let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        out.push_str(&format!(
+            "... and {} not shown ({}, {})\n\n",
+            plural(rest.len(), "more diagnostic"),
+            plural(errors, "error"),
+            plural(rest.len() - errors, "warning"),
+        ));
     }
     out
 }
@@ -102,16 +126,48 @@ fn build_report<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> Vec<Group<'a>>
     let mut groups = Vec::new();
     match d.span.and_then(|s| sources.get(s.file).map(|src| (s, src))) {
         Some((span, src)) => {
-            let text: &str = &src.text;
-            let mut snippet = Snippet::source(text).path(src.name.as_str()).fold(true);
-            let primary = AnnotationKind::Primary.span(char_range(text, span));
+            // Only the lines the annotations cover go to the renderer, so a
+            // diagnostic costs the size of its lines, not of its file.
+            let same: Vec<Span> = std::iter::once(span)
+                .chain(d.secondary.iter().map(|(s, _)| *s).filter(|s| s.file == span.file))
+                .collect();
+            // The end of a text that ends with a newline is the end of its last line.
+            let full: &str = &src.text;
+            let line_of = |off: u32| {
+                let off = off as usize;
+                let off = if off >= full.len() && full.ends_with('\n') {
+                    full.len() - 1
+                } else {
+                    off
+                };
+                src.line_col(off).0
+            };
+            let first = same.iter().map(|s| line_of(s.start)).min().unwrap_or(1);
+            let last = same.iter().map(|s| line_of(s.end)).max().unwrap_or(first);
+            let lines = src.line_range(first, last);
+            let base = lines.start;
+            let text: &str = src.text.get(lines).unwrap_or_default();
+            let local = |s: Span| {
+                let start = (s.start as usize).saturating_sub(base).min(text.len());
+                let end = (s.end as usize).saturating_sub(base).min(text.len());
+                Span::new(s.file, start, end)
+            };
+            let mut snippet = Snippet::source(text)
+                .line_start(first)
+                .path(src.name.as_str())
+                .fold(true);
+            let primary = AnnotationKind::Primary.span(char_range(text, local(span)));
             snippet = snippet.annotation(match &d.label {
                 Some(l) => primary.label(l.as_str()),
                 None => primary,
             });
             for (s, l) in &d.secondary {
                 if s.file == span.file {
-                    snippet = snippet.annotation(AnnotationKind::Context.span(char_range(text, *s)).label(l.as_str()));
+                    snippet = snippet.annotation(
+                        AnnotationKind::Context
+                            .span(char_range(text, local(*s)))
+                            .label(l.as_str()),
+                    );
                 }
             }
             let mut g = title.element(snippet);
@@ -142,8 +198,8 @@ fn char_range(text: &str, span: Span) -> std::ops::Range<usize> {
 pub fn to_json(d: &Diagnostic, sources: &SourceMap) -> serde_json::Value {
     let location = d.span.and_then(|s| {
         let src = sources.get(s.file)?;
-        let (line, column) = line_col(&src.text, s.start as usize);
-        let (end_line, end_column) = line_col(&src.text, s.end as usize);
+        let (line, column) = src.line_col(s.start as usize);
+        let (end_line, end_column) = src.line_col(s.end as usize);
         Some(json!({
             "file": src.name, "line": line, "column": column,
             "end_line": end_line, "end_column": end_column,

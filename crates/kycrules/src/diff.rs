@@ -336,12 +336,12 @@ pub fn human_block(p: Policies<'_>, d: &RecordDiff, pal: &Palette) -> String {
         out,
         "{}{}{} {os}{}{os:#} → {ns}{}{ns:#}  {}{}{}",
         pal.bold,
-        d.id.as_deref().unwrap_or("(no id)"),
+        crate::text::escape_controls(d.id.as_deref().unwrap_or("(no id)")),
         pal.bold.render_reset(),
         ok.as_str(),
         nk.as_str(),
         pal.dim,
-        d.source,
+        crate::text::escape_controls(&d.source),
         pal.dim.render_reset()
     );
     let (old_step, new_step) = (next_step(p.old, &d.old), next_step(p.new, &d.new));
@@ -392,7 +392,7 @@ fn rule_lines(out: &mut String, mark: &str, rs: &RuleSet, dec: &Decision, i: usi
     crate::report::rule_head(out, rule, pal);
     out.push('\n');
     if let Some(v) = dec.violations.iter().find(|v| v.rule == i) {
-        let _ = writeln!(out, "            {}", v.message);
+        let _ = writeln!(out, "            {}", crate::text::escape_controls(&v.message));
     }
 }
 

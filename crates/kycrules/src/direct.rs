@@ -7,7 +7,7 @@
 
 use crate::date::Date;
 use crate::decimal::Decimal;
-use crate::input::MAX_DEPTH;
+use crate::input::{JSON_NUMBER, MAX_DEPTH};
 use crate::ir::{Banks, RecordSchema, Schema, Type};
 use crate::record::{BankValue, Field, Record};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -20,7 +20,7 @@ pub fn json_record(bytes: &[u8], schema: &Schema, banks: &Banks, as_of: Date) ->
     // Validating the text once spares the parser a check of every string.
     let text = std::str::from_utf8(bytes).ok()?;
     let mut de = serde_json::Deserializer::from_str(text);
-    let fields = RecordSeed {
+    let (fields, seen) = RecordSeed {
         ctx: &ctx,
         r: 0,
         depth: 1,
@@ -29,11 +29,13 @@ pub fn json_record(bytes: &[u8], schema: &Schema, banks: &Banks, as_of: Date) ->
     .ok()?;
     de.end().ok()?;
     let root = schema.records.first()?;
-    // The label is the `id` as typed; only a text `id` is taken here.
-    let id = match root.slot("id").map(|i| (&root.fields[i].ty, fields.get(i))) {
+    // The label is the `id` as typed (never its default, which the general
+    // path does not see either); only a text `id` is taken here.
+    let id = match root.slot("id").map(|i| (i, &root.fields[i].ty, fields.get(i))) {
         None => return None,
-        Some((_, Some(Field::Absent) | None)) => None,
-        Some((Type::Text, Some(Field::Text(t)))) => Some(t.to_string()),
+        Some((i, ..)) if seen & (1 << i) == 0 => None,
+        Some((_, _, Some(Field::Absent) | None)) => None,
+        Some((_, Type::Text, Some(Field::Text(t)))) => Some(t.to_string()),
         Some(_) => return None,
     };
     Some((id, Record { fields }))
@@ -56,8 +58,9 @@ struct RecordSeed<'c, 'a> {
     depth: usize,
 }
 
+/// The fields, and a bit per slot the document gave a value (not null).
 impl<'de> DeserializeSeed<'de> for RecordSeed<'_, '_> {
-    type Value = Box<[Field]>;
+    type Value = (Box<[Field]>, u64);
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
@@ -65,7 +68,7 @@ impl<'de> DeserializeSeed<'de> for RecordSeed<'_, '_> {
 }
 
 impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
-    type Value = Box<[Field]>;
+    type Value = (Box<[Field]>, u64);
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a record")
@@ -95,6 +98,12 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
                 depth: self.depth,
             })?;
         }
+        // The fields written with a value (not null), before defaults.
+        let written = out
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !matches!(f, Field::Absent))
+            .fold(0u64, |m, (i, _)| m | (1 << i));
         // Absent (or null) fields take their default, or are missing.
         for (slot, f) in out.iter_mut().zip(&rs.fields) {
             if matches!(slot, Field::Absent) {
@@ -105,7 +114,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
                 }
             }
         }
-        Ok(out.into_boxed_slice())
+        Ok((out.into_boxed_slice(), written))
     }
 }
 
@@ -179,14 +188,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Field, E> {
-        match i64::try_from(v) {
-            Ok(i) => self.number(Ok::<_, ()>(Decimal::from_i64(i))),
-            Err(_) => self.number(Decimal::parse(&v.to_string())),
-        }
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Field, E> {
-        self.number(Decimal::from_f64(v))
+        self.number(Decimal::parse(&v.to_string()))
     }
 
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Field, E> {
@@ -234,16 +236,25 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
         Ok(Field::List(out))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Field, A::Error> {
-        let Type::Record(r) = self.ty else {
-            return Err(bail());
-        };
-        RecordSeed {
-            ctx: self.ctx,
-            r: *r,
-            depth: self.depth + 1,
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Field, A::Error> {
+        match self.ty {
+            Type::Record(r) => RecordSeed {
+                ctx: self.ctx,
+                r: *r,
+                depth: self.depth + 1,
+            }
+            .visit_map(map)
+            .map(|(fields, _)| Field::Record(fields)),
+            // serde_json hands a number over as its text (`arbitrary_precision`):
+            // read exactly, never through `f64`.
+            Type::Number => match map.next_key::<&str>()? {
+                Some(JSON_NUMBER) => {
+                    let text: String = map.next_value()?;
+                    self.number(Decimal::parse(&text))
+                }
+                _ => Err(bail()),
+            },
+            _ => Err(bail()),
         }
-        .visit_map(map)
-        .map(Field::Record)
     }
 }

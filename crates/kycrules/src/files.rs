@@ -5,15 +5,19 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// The files under `dir` (recursively) whose extension is one of `extensions`,
-/// sorted by path. Unreadable entries are skipped.
+/// sorted by path. Unreadable entries are skipped. Symbolic links to
+/// directories are not followed (a link loop cannot hang a command), and a
+/// file reached twice (a link to a file already found) is listed once.
 pub fn collect(dir: &Path, extensions: &[&str]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     walk(dir, extensions, &mut out, 0);
     out.sort();
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
     out
 }
 
-/// Directories nest at most this deep (a link cycle cannot loop forever).
+/// Directories nest at most this deep.
 const MAX_DIR_DEPTH: usize = 64;
 
 fn walk(dir: &Path, extensions: &[&str], out: &mut Vec<PathBuf>, depth: usize) {
@@ -23,12 +27,15 @@ fn walk(dir: &Path, extensions: &[&str], out: &mut Vec<PathBuf>, depth: usize) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.is_dir() {
+        // The entry's own type: a link is a link, not what it points to.
+        let Ok(ft) = entry.file_type() else { continue };
+        if ft.is_dir() {
             walk(&path, extensions, out, depth + 1);
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| extensions.contains(&e))
+        } else if (ft.is_file() || (ft.is_symlink() && path.is_file()))
+            && path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| extensions.contains(&e))
         {
             out.push(path);
         }

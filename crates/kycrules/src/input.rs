@@ -181,13 +181,9 @@ impl Conv<'_> {
         match (ty, v) {
             (Type::Text, Value::String(s)) => Ok(Field::Text(s.as_str().into())),
             (Type::Bool, Value::Bool(b)) => Ok(Field::Bool(*b)),
-            (Type::Number, Value::Number(n)) => number(n)
-                .map(Field::Num)
-                .map_err(|e| at(path, format_args!("number {}: {e}", hide(&n.to_string())))),
-            (Type::Number, Value::String(s)) => Decimal::parse(s).map(Field::Num).map_err(|e| match e {
-                DecimalError::Syntax => at(path, format_args!("`{}` is not a decimal number", shown(&hide(s)))),
-                e => at(path, format_args!("`{}`: {e}", shown(&hide(s)))),
-            }),
+            // A number is read from its text, quoted or not: never through `f64`.
+            (Type::Number, Value::Number(n)) => decimal(n.as_str(), path, &hide),
+            (Type::Number, Value::String(s)) => decimal(s, path, &hide),
             (Type::Date, Value::String(s)) => Date::parse(s)
                 .map(Field::Date)
                 .ok_or_else(|| at(path, format_args!("`{}` is not a date (YYYY-MM-DD)", shown(&hide(s))))),
@@ -258,25 +254,23 @@ impl Conv<'_> {
     }
 }
 
-fn number(n: &Number) -> Result<Decimal, DecimalError> {
-    if let Some(i) = n.as_i64() {
-        return Ok(Decimal::from_i64(i));
-    }
-    if let Some(u) = n.as_u64() {
-        return Decimal::parse(&u.to_string());
-    }
-    n.as_f64().map_or(Err(DecimalError::Syntax), Decimal::from_f64)
+/// A decimal from the text of a number, quoted or not; `hide` masks it in an error.
+fn decimal(s: &str, path: &Seg, hide: &dyn Fn(&str) -> String) -> Result<Field, String> {
+    Decimal::parse(s).map(Field::Num).map_err(|e| match e {
+        DecimalError::Syntax => at(path, format_args!("`{}` is not a decimal number", shown(&hide(s)))),
+        e => at(path, format_args!("`{}`: {e}", shown(&hide(s)))),
+    })
 }
 
 /// A value in an error; `secret` masks all but the last four characters of
 /// a number or text (a `sensitive` field).
 fn describe(v: &Value, secret: bool) -> String {
-    let hide = |s: String| if secret { crate::text::mask(&s) } else { s };
+    let hide = |s: &str| if secret { crate::text::mask(s) } else { s.to_owned() };
     match v {
         Value::Null => "null".into(),
         Value::Bool(b) => format!("bool {b}"),
-        Value::Number(n) => format!("number {}", hide(n.to_string())),
-        Value::String(s) => format!("text {}", quoted(&hide(s.clone()))),
+        Value::Number(n) => format!("number {}", truncated(&hide(n.as_str()))),
+        Value::String(s) => format!("text {}", quoted(&hide(s))),
         Value::Array(_) => "a list".into(),
         Value::Object(_) => "a mapping".into(),
     }
@@ -319,7 +313,7 @@ fn shown(s: &str) -> String {
 /// text): YAML aliases (`*name`) repeat an anchored value, so a 50 KB
 /// document could otherwise expand to gigabytes. A document without aliases
 /// never costs more than twice its length.
-struct Doc<'b>(&'b Cell<usize>);
+struct Doc<'b>(&'b Cell<usize>, &'b Cell<bool>);
 
 /// The budget of a document of `len` bytes.
 fn budget(len: usize) -> Cell<usize> {
@@ -330,11 +324,12 @@ impl<'de> DeserializeSeed<'de> for Doc<'_> {
     type Value = Value;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(DocVisitor(self.0))
+        d.deserialize_any(DocVisitor(self.0, self.1))
     }
 }
 
-struct DocVisitor<'b>(&'b Cell<usize>);
+/// The budget left, and whether a float was read (its text is read again).
+struct DocVisitor<'b>(&'b Cell<usize>, &'b Cell<bool>);
 
 impl DocVisitor<'_> {
     fn spend<E: de::Error>(&self, units: usize) -> Result<(), E> {
@@ -368,20 +363,20 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
         self.spend(0)?;
         Ok(Value::from(v))
     }
+    // Integers of any size are kept exactly (the schema decides what fits).
     fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value, E> {
         self.spend(0)?;
-        i64::try_from(v)
-            .map(Value::from)
-            .map_err(|_| E::custom(format_args!("integer {v} is too large; quote it")))
+        exact(&v.to_string())
     }
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
         self.spend(0)?;
-        u64::try_from(v)
-            .map(Value::from)
-            .map_err(|_| E::custom(format_args!("integer {v} is too large; quote it")))
+        exact(&v.to_string())
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        // Only YAML gives a float (JSON numbers come as text, below): its
+        // digits are read again from the document's text afterwards.
         self.spend(0)?;
+        self.1.set(true);
         Ok(Number::from_f64(v).map_or_else(
             || {
                 Value::String(
@@ -415,12 +410,12 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
         Ok(Value::Null)
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        Doc(self.0).deserialize(d)
+        Doc(self.0, self.1).deserialize(d)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         self.spend(0)?;
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
-        while let Some(v) = seq.next_element_seed(Doc(self.0))? {
+        while let Some(v) = seq.next_element_seed(Doc(self.0, self.1))? {
             out.push(v);
         }
         Ok(Value::Array(out))
@@ -428,31 +423,116 @@ impl<'de> Visitor<'de> for DocVisitor<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         self.spend(0)?;
         let mut out = Map::new();
+        let mut first = true;
         while let Some(k) = map.next_key::<String>()? {
+            if std::mem::take(&mut first) && k == JSON_NUMBER {
+                // A JSON number, as serde_json hands it over: its text.
+                let text: String = map.next_value()?;
+                return exact(&text);
+            }
             self.spend(k.len())?;
             if out.contains_key(&k) {
                 return Err(de::Error::custom(format_args!("duplicate key `{}`", shown(&k))));
             }
-            let v = map.next_value_seed(Doc(self.0))?;
+            let v = map.next_value_seed(Doc(self.0, self.1))?;
             out.insert(k, v);
         }
         Ok(Value::Object(out))
     }
 }
 
+/// The key under which serde_json (with `arbitrary_precision`) hands a number's text to a visitor.
+pub(crate) const JSON_NUMBER: &str = "$serde_json::private::Number";
+
+/// A number from its text, exactly as written; a YAML spelling JSON has no
+/// word for (`+1`, `.5`, `0x1F`) is written as the decimal it means.
+fn exact<E: de::Error>(text: &str) -> Result<Value, E> {
+    if let Ok(n) = text.parse::<Number>() {
+        return Ok(Value::Number(n));
+    }
+    match Decimal::parse(text).map(|d| d.to_string().parse::<Number>()) {
+        Ok(Ok(n)) => Ok(Value::Number(n)),
+        // More digits than a decimal holds: kept as written, for the schema to report.
+        _ => Ok(Value::String(text.to_owned())),
+    }
+}
+
 /// Parses one JSON document.
 fn parse_json(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     let budget = budget(bytes.len());
+    let float = Cell::new(false);
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let v = Doc(&budget).deserialize(&mut de)?;
+    let v = Doc(&budget, &float).deserialize(&mut de)?;
     de.end()?;
     Ok(v)
 }
 
-/// The most `[` and `{` one YAML document may hold. The YAML scanner's work
-/// per token grows with the nesting of flow collections (`[[[...`), so a
-/// deeply nested one takes minutes; no application needs this many.
+/// The deepest nesting of flow collections (`[...]`, `{...}`) one YAML
+/// document may have. The YAML scanner's work per token grows with this
+/// nesting (`[[[...`), so a deeply nested one takes minutes; no application
+/// needs this much. Brackets in quoted text, in comments and inside plain
+/// words (`a[b`) do not count, nor do collections side by side.
 pub const MAX_YAML_FLOW: usize = 256;
+
+/// The offset of the first `[` or `{` nested deeper than [`MAX_YAML_FLOW`].
+/// A lexical scan: quoted scalars and comments are skipped, and a bracket
+/// opens a collection only where a value may start (after `:`, `-`, `?`,
+/// `,`, another bracket or at the start of a line) or inside a collection.
+fn flow_too_deep(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let (mut depth, mut i) = (0usize, 0usize);
+    let mut prev: Option<u8> = None; // the last non-blank byte of the line
+    let value_starts = |prev: Option<u8>, depth: usize| match prev {
+        None | Some(b':' | b'-' | b'?') => true,
+        Some(b'[' | b'{' | b',') => depth > 0,
+        _ => false,
+    };
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'\n' => prev = None,
+            b' ' | b'\t' | b'\r' => {}
+            b'#' if i == 0 || matches!(b.get(i - 1), Some(b' ' | b'\t' | b'\n' | b'\r')) => {
+                i = b
+                    .get(i..)
+                    .and_then(|r| r.iter().position(|&x| x == b'\n'))
+                    .map_or(b.len(), |n| i + n);
+                continue;
+            }
+            b'"' | b'\'' if value_starts(prev, depth) => {
+                i += 1;
+                while let Some(&q) = b.get(i) {
+                    if c == b'"' && q == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if q == c {
+                        if c == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                prev = Some(c);
+            }
+            b'[' | b'{' if depth > 0 || value_starts(prev, depth) => {
+                depth += 1;
+                if depth > MAX_YAML_FLOW {
+                    return Some(i);
+                }
+                prev = Some(c);
+            }
+            b']' | b'}' if depth > 0 => {
+                depth -= 1;
+                prev = Some(c);
+            }
+            _ => prev = Some(c),
+        }
+        i += 1;
+    }
+    None
+}
 
 /// Parses one YAML document (of at most [`MAX_LINE`] bytes).
 pub fn parse_yaml(text: &str) -> Result<Value, String> {
@@ -461,19 +541,115 @@ pub fn parse_yaml(text: &str) -> Result<Value, String> {
 
 /// [`parse_yaml`], with the line of the error when it has one.
 pub fn parse_yaml_at(text: &str) -> Result<Value, (String, Option<usize>)> {
-    if let Some(i) = text.match_indices(['[', '{']).nth(MAX_YAML_FLOW).map(|(i, _)| i) {
+    if let Some(i) = flow_too_deep(text) {
         let (line, col) = crate::source::line_col(text, i);
         return Err((
             format!(
-                "more than {MAX_YAML_FLOW} `[` and `{{` in one document at line {line} column {col}; write lists and records in block style"
+                "`[` and `{{` nested more than {MAX_YAML_FLOW} deep at line {line} column {col}; write lists and records in block style"
             ),
             Some(line),
         ));
     }
+    // A document written as JSON is read as JSON, so that it decides as the
+    // same record in a `.json` file would (escapes, numbers).
+    if let Some(json) = json_body(text)
+        && let Ok(v) = parse_json(json.as_bytes())
+    {
+        return Ok(v);
+    }
     let budget = budget(text.len());
-    Doc(&budget)
+    let float = Cell::new(false);
+    let located = |e: serde_yaml::Error| (e.to_string(), e.location().map(|l| l.line()));
+    let v = Doc(&budget, &float)
         .deserialize(serde_yaml::Deserializer::from_str(text))
-        .map_err(|e| (e.to_string(), e.location().map(|l| l.line())))
+        .map_err(located)?;
+    if !float.get() {
+        return Ok(v);
+    }
+    // A float was read through `f64`: read the text of every number again.
+    Exact(&v)
+        .deserialize(serde_yaml::Deserializer::from_str(text))
+        .map_err(located)
+}
+
+/// The document from its first line that is not blank, a comment or `---`,
+/// when that line starts a JSON object or array.
+fn json_body(text: &str) -> Option<&str> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') || t == "---" {
+            offset += line.len();
+            continue;
+        }
+        return t.starts_with(['{', '[']).then(|| text.get(offset..)).flatten();
+    }
+    None
+}
+
+/// A second reading of a YAML document, guided by the first (`.0`): every
+/// number is read as the text it was written as, so no digit is lost to `f64`.
+struct Exact<'v>(&'v Value);
+
+impl<'de> DeserializeSeed<'de> for Exact<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        match self.0 {
+            Value::Array(_) => d.deserialize_seq(self),
+            Value::Object(_) => d.deserialize_map(self),
+            Value::Number(_) => d.deserialize_str(self),
+            v => {
+                d.deserialize_ignored_any(de::IgnoredAny)?;
+                Ok(v.clone())
+            }
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for Exact<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the value read before")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        match self.0 {
+            // An integer is exact already (and may have been written in hex).
+            Value::Number(n)
+                if n.is_i64() || n.is_u64() || n.as_str().bytes().all(|c| c.is_ascii_digit() || c == b'-') =>
+            {
+                Ok(self.0.clone())
+            }
+            _ => exact(v),
+        }
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let Value::Array(items) = self.0 else {
+            return Err(de::Error::custom("the document changed between readings"));
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            match seq.next_element_seed(Exact(item))? {
+                Some(v) => out.push(v),
+                None => return Err(de::Error::custom("the document changed between readings")),
+            }
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let Value::Object(obj) = self.0 else {
+            return Err(de::Error::custom("the document changed between readings"));
+        };
+        let mut out = Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            let Some(v) = obj.get(&k) else {
+                return Err(de::Error::custom("the document changed between readings"));
+            };
+            out.insert(k, map.next_value_seed(Exact(v))?);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 /// One document read from the input, before conversion.
@@ -824,8 +1000,11 @@ fn read_whole(file: fs::File, label: &str) -> Result<String, InputRecord> {
 }
 
 /// Text of unknown format (stdin, or a file without a known extension):
-/// JSON Lines when the first two non-blank lines start with `{`, else one
-/// JSON document when it parses as one, else a YAML stream.
+/// JSON Lines when the first non-blank line is a JSON value by itself (`{..}`,
+/// `[]`: each later line is then a record of its own, broken or not), or
+/// when the first two non-blank lines start with `{`; else one JSON document
+/// when the text starts as JSON does (`{"`, `[{`, `{}`), with JSON's error
+/// when it is broken; else a YAML stream.
 fn sniff(mut reader: Box<dyn BufRead + Send>, label: String) -> Source {
     let mut text: Vec<u8> = Vec::new();
     let mut lines: Vec<(usize, usize, usize)> = Vec::new(); // non-blank: line, start, end
@@ -853,27 +1032,20 @@ fn sniff(mut reader: Box<dyn BufRead + Send>, label: String) -> Source {
     let brace = |&(_, s, e): &(usize, usize, usize)| {
         text.get(s..e).unwrap_or_default().trim_ascii_start().first() == Some(&b'{')
     };
+    let whole_line = |&(_, s, e): &(usize, usize, usize)| {
+        text.get(s..e).is_some_and(|b| {
+            b.trim_ascii_start().first().is_some_and(|c| matches!(c, b'{' | b'[')) && parse_json(b).is_ok()
+        })
+    };
     match lines.as_slice() {
         [] => return Source::One(None),
-        [a, b] if brace(a) && brace(b) => {
-            let pre = lines
-                .iter()
-                .map(|&(l, s, e)| match text.get(s..e) {
-                    Some(bytes) if bytes.len() <= MAX_LINE => json_record(format!("{label}:{l}"), bytes),
-                    _ => failed(format!("{label}:{l}"), "record larger than 1 MiB"),
-                })
-                .collect();
-            return Source::Lines(JsonLines {
-                reader,
-                label,
-                line,
-                buf,
-                pre,
-                done: false,
-            });
-        }
+        [a, ..] if whole_line(a) => return json_lines(reader, label, line, buf, &text, &lines),
+        [a, b] if brace(a) && brace(b) => return json_lines(reader, label, line, buf, &text, &lines),
         _ => {}
     }
+    let json_like = lines
+        .first()
+        .is_some_and(|&(_, s, e)| looks_json(text.get(s..e).unwrap_or_default()));
     let limit = (MAX_FILE + 1).saturating_sub(text.len()) as u64;
     if let Err(e) = reader.take(limit).read_to_end(&mut text) {
         return one(failed(&label, format!("cannot read {label}: {e}")));
@@ -888,19 +1060,59 @@ fn sniff(mut reader: Box<dyn BufRead + Send>, label: String) -> Source {
         ));
     };
     let trimmed = text.trim_start();
-    if trimmed.starts_with('{')
-        && let Ok(v) = parse_json(text.as_bytes())
-    {
-        let blank = text.get(..text.len() - trimmed.len()).unwrap_or_default();
-        let first = 1 + blank.matches('\n').count();
-        let source = format!("{label}:{first}");
-        return one(if text.len() > MAX_LINE {
-            failed(source, "record larger than 1 MiB")
-        } else {
-            parsed(source, v)
-        });
+    let blank = text.get(..text.len() - trimmed.len()).unwrap_or_default();
+    let first = 1 + blank.matches('\n').count();
+    let source = format!("{label}:{first}");
+    if json_like || trimmed.starts_with('{') {
+        match parse_json(text.as_bytes()) {
+            Ok(_) if text.len() > MAX_LINE => return one(failed(source, "record larger than 1 MiB")),
+            Ok(v) => return one(parsed(source, v)),
+            // Text that starts as JSON does is judged as JSON, never as YAML.
+            Err(e) if json_like => return one(failed(source, format!("invalid JSON: {e}"))),
+            Err(_) => {}
+        }
     }
     Source::Yaml(YamlDocs::new(text, label))
+}
+
+/// Whether a line starts as a JSON document does, and not as YAML's flow
+/// style may: `{"`, `{}`, `[{`, `["`, `[]`, `[` alone, `{` alone.
+fn looks_json(line: &[u8]) -> bool {
+    let t = line.trim_ascii();
+    let (Some(&open), rest) = (t.first(), t.get(1..).unwrap_or_default().trim_ascii_start()) else {
+        return false;
+    };
+    match open {
+        b'{' => matches!(rest.first(), None | Some(b'"' | b'}')),
+        b'[' => matches!(rest.first(), None | Some(b'"' | b'{' | b'[' | b']')),
+        _ => false,
+    }
+}
+
+/// The JSON Lines stream whose first lines (`lines`, in `text`) are read already.
+fn json_lines(
+    reader: Box<dyn BufRead + Send>,
+    label: String,
+    line: usize,
+    buf: Vec<u8>,
+    text: &[u8],
+    lines: &[(usize, usize, usize)],
+) -> Source {
+    let pre = lines
+        .iter()
+        .map(|&(l, s, e)| match text.get(s..e) {
+            Some(bytes) if bytes.len() <= MAX_LINE => json_record(format!("{label}:{l}"), bytes),
+            _ => failed(format!("{label}:{l}"), "record larger than 1 MiB"),
+        })
+        .collect();
+    Source::Lines(JsonLines {
+        reader,
+        label,
+        line,
+        buf,
+        pre,
+        done: false,
+    })
 }
 
 fn extension(path: &Path) -> String {
@@ -909,7 +1121,47 @@ fn extension(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn open_file(path: &Path, label: String) -> Source {
+/// How text without a known extension (stdin, `data.txt`) is read:
+/// `--input-format`. Files named `.jsonl`, `.json`, `.yaml` or `.yml` are
+/// always read as their extension says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum InputFormat {
+    /// Told from the text (see [`sniff`]).
+    #[default]
+    Auto,
+    /// A YAML stream: documents separated by `---`.
+    Yaml,
+    /// One JSON document.
+    Json,
+    /// JSON Lines: one record per line.
+    Jsonl,
+}
+
+/// Text of unknown format read as `format` says.
+fn unknown(reader: Box<dyn BufRead + Send>, label: String, format: InputFormat) -> Source {
+    let ext = match format {
+        InputFormat::Auto => return sniff(reader, label),
+        InputFormat::Jsonl => return Source::Lines(JsonLines::new(reader, label)),
+        InputFormat::Json => "json",
+        InputFormat::Yaml => "yaml",
+    };
+    let mut bytes = Vec::new();
+    if let Err(e) = reader.take(MAX_FILE as u64 + 1).read_to_end(&mut bytes) {
+        return one(failed(&label, format!("cannot read {label}: {e}")));
+    }
+    if bytes.len() > MAX_FILE {
+        return one(too_large(&label));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => whole(text, ext, label),
+        Err(_) => one(failed(
+            &label,
+            format!("cannot read {label}: stream did not contain valid UTF-8"),
+        )),
+    }
+}
+
+fn open_file(path: &Path, label: String, format: InputFormat) -> Source {
     let file = match fs::File::open(path) {
         Ok(f) => f,
         Err(e) => return one(failed(&label, format!("cannot read {label}: {e}"))),
@@ -923,7 +1175,7 @@ fn open_file(path: &Path, label: String) -> Source {
             Ok(text) => whole(text, ext, label),
             Err(r) => one(r),
         },
-        _ => sniff(Box::new(BufReader::with_capacity(READ_BUFFER, file)), label),
+        _ => unknown(Box::new(BufReader::with_capacity(READ_BUFFER, file)), label, format),
     }
 }
 
@@ -1028,6 +1280,7 @@ fn walk(root: &Path, label: &str) -> Vec<Pending> {
 struct Inputs {
     pending: VecDeque<Pending>,
     current: Option<Source>,
+    format: InputFormat,
 }
 
 impl Iterator for Inputs {
@@ -1043,11 +1296,12 @@ impl Iterator for Inputs {
             }
             match self.pending.pop_front()? {
                 Pending::Error(r) => return Some(Unit::Ready(r)),
-                Pending::File(path, label) => self.current = Some(open_file(&path, label)),
+                Pending::File(path, label) => self.current = Some(open_file(&path, label, self.format)),
                 Pending::Arg(path) if path.as_os_str() == "-" => {
-                    self.current = Some(sniff(
+                    self.current = Some(unknown(
                         Box::new(BufReader::with_capacity(READ_BUFFER, io::stdin())),
                         "<stdin>".into(),
+                        self.format,
                     ));
                 }
                 Pending::Arg(path) => {
@@ -1059,7 +1313,7 @@ impl Iterator for Inputs {
                                 self.pending.push_front(p);
                             }
                         }
-                        Ok(_) => self.current = Some(open_file(&path, label)),
+                        Ok(_) => self.current = Some(open_file(&path, label, self.format)),
                     }
                 }
             }
@@ -1077,10 +1331,21 @@ pub fn read_inputs(paths: Vec<PathBuf>) -> impl Iterator<Item = InputRecord> + S
 /// Like [`read_inputs`], but each document is left unparsed until
 /// [`Unit::parse`]: the reading is cheap, the parsing can be parallel.
 pub fn read_units(paths: Vec<PathBuf>) -> impl Iterator<Item = Unit> + Send + 'static {
+    read_units_as(paths, InputFormat::Auto)
+}
+
+/// [`read_units`], reading stdin and files without a known extension as `format`.
+pub fn read_units_as(paths: Vec<PathBuf>, format: InputFormat) -> impl Iterator<Item = Unit> + Send + 'static {
     Inputs {
         pending: paths.into_iter().map(Pending::Arg).collect(),
         current: None,
+        format,
     }
+}
+
+/// [`read_inputs`], reading stdin and files without a known extension as `format`.
+pub fn read_inputs_as(paths: Vec<PathBuf>, format: InputFormat) -> impl Iterator<Item = InputRecord> + Send {
+    read_units_as(paths, format).map(Unit::parse)
 }
 
 #[cfg(test)]
@@ -1141,9 +1406,13 @@ mod tests {
         );
         assert_eq!(recs[2].value, Err("record larger than 1 MiB".into()));
         assert_eq!(recs[3].id.as_deref(), Some("3"));
-        // JSON has no infinite numbers: 1e400 is a syntax error, not a panic.
-        let inf = json_record("x".into(), br#"{"deposited": 1e400}"#);
-        assert!(inf.value.unwrap_err().starts_with("invalid JSON: number out of range"));
+        // A number is kept as written: 1e400 is no infinity, 1e-400 no zero.
+        let big = json_record("x".into(), br#"{"deposited": 1e400, "entered": 1e-400}"#);
+        let v = big.value.unwrap();
+        let exact = |k: &str| v[k].as_number().map(|n| Decimal::parse(n.as_str()));
+        assert_eq!(exact("deposited"), Some(Decimal::parse("1e400")));
+        assert_eq!(exact("entered"), Some(Decimal::parse("1e-400")));
+        assert_ne!(exact("entered"), Some(Ok(Decimal::ZERO)));
         let dup = json_record("x".into(), br#"{"id": 1, "id": 2}"#);
         assert!(dup.value.unwrap_err().contains("duplicate key `id`"));
     }

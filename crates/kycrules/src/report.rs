@@ -231,7 +231,8 @@ impl Palette {
 /// The human block of one record; empty for an accepted application with no notes.
 pub fn human_block(rs: &RuleSet, o: &Outcome, p: &Palette) -> String {
     let mut out = String::new();
-    let id = o.id.as_deref().unwrap_or("(no id)");
+    // Values from the record are printed with their control characters escaped.
+    let id = crate::text::escape_controls(o.id.as_deref().unwrap_or("(no id)"));
     let kind = o.decision();
     if kind == DecisionKind::Accept && o.result.as_ref().is_ok_and(|d| d.violations.is_empty()) {
         return out;
@@ -249,9 +250,11 @@ pub fn human_block(rs: &RuleSet, o: &Outcome, p: &Palette) -> String {
     {
         let _ = write!(out, " → {}", step.name);
     }
-    let _ = writeln!(out, "  {}{}{}", p.dim, o.source, p.dim.render_reset());
+    let source = crate::text::escape_controls(&o.source);
+    let _ = writeln!(out, "  {}{source}{}", p.dim, p.dim.render_reset());
     match &o.result {
         Err(e) => {
+            let e = crate::text::escape_controls(e);
             let _ = writeln!(out, "  {}error{} {e}", p.reject, p.reject.render_reset());
         }
         Ok(d) => {
@@ -260,7 +263,7 @@ pub fn human_block(rs: &RuleSet, o: &Outcome, p: &Palette) -> String {
                 out.push_str("  ");
                 rule_head(&mut out, rule, p);
                 let _ = writeln!(out);
-                let _ = writeln!(out, "          {}", v.message);
+                let _ = writeln!(out, "          {}", crate::text::escape_controls(&v.message));
             }
         }
     }

@@ -1,12 +1,45 @@
 //! Policy source files and spans into them.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// One policy file: its display name and its whole text.
 #[derive(Debug, Clone)]
 pub struct Source {
     pub name: String,
     pub text: Arc<str>,
+    /// The byte offset of each line's start, built when first asked, so that
+    /// placing many diagnostics in a long file stays linear.
+    lines: OnceLock<Vec<usize>>,
+}
+
+impl Source {
+    /// The byte offsets where the lines of the text start.
+    fn line_starts(&self) -> &[usize] {
+        self.lines.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        })
+    }
+
+    /// [`line_col`] through the line index: 1-based line and character column.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let text: &str = &self.text;
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let starts = self.line_starts();
+        let line = starts.partition_point(|&s| s <= offset).max(1);
+        let start = starts.get(line - 1).copied().unwrap_or(0);
+        let col = text.get(start..offset).map_or(0, |t| t.chars().count()) + 1;
+        (line, col)
+    }
+
+    /// The byte range of the lines `first..=last` (1-based), each with its newline.
+    pub fn line_range(&self, first: usize, last: usize) -> std::ops::Range<usize> {
+        let starts = self.line_starts();
+        let start = starts.get(first.saturating_sub(1)).copied().unwrap_or(0);
+        let end = starts.get(last).copied().unwrap_or(self.text.len());
+        start..end.max(start)
+    }
 }
 
 /// The files of one policy, indexed by [`Span::file`].
@@ -21,6 +54,7 @@ impl SourceMap {
         self.files.push(Source {
             name: name.into(),
             text: text.into(),
+            lines: OnceLock::new(),
         });
         u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX)
     }
@@ -33,7 +67,7 @@ impl SourceMap {
     pub fn location(&self, span: Span) -> String {
         match self.get(span.file) {
             Some(src) => {
-                let (line, col) = line_col(&src.text, span.start as usize);
+                let (line, col) = src.line_col(span.start as usize);
                 format!("{}:{line}:{col}", src.name)
             }
             None => "<unknown>".to_string(),

@@ -195,6 +195,26 @@ pub fn mask(s: &str) -> String {
         .collect()
 }
 
+/// Text for a terminal: each control character as its `\u{..}` escape, so
+/// that a value from a record cannot end a line, move the cursor or change
+/// colours in a human report (JSON output escapes them its own way).
+pub fn escape_controls(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -461,8 +461,11 @@ impl<'a> Compiler<'a> {
             Literal::Number(n) => match Decimal::parse(n) {
                 Ok(d) => (CExpr::Const(Field::Num(d)), Type::Number),
                 Err(e) => {
-                    self.diags
-                        .push(Diagnostic::error(diag::LITERAL, format!("`{n}`: {e}"), span));
+                    self.diags.push(Diagnostic::error(
+                        diag::LITERAL,
+                        format!("`{}`: {e}", diag::short(n)),
+                        span,
+                    ));
                     return None;
                 }
             },

@@ -104,10 +104,14 @@ pub(crate) struct Compiler<'a> {
     /// A let's name → its index in `let_decls`.
     let_index: HashMap<String, usize>,
     lets: Vec<expr::LetSlot>,
+    /// Whether each compiled let reads a sensitive field, once asked (`pii.rs`).
+    let_sensitive: std::cell::RefCell<Vec<Option<bool>>>,
     /// How many lets are being compiled, one inside another.
     let_depth: usize,
     messages: HashMap<String, &'a ast::MessageDecl>,
     rule_ids: Vec<String>,
+    /// The same ids, for the duplicate check (a policy may have tens of thousands of rules).
+    rule_id_set: std::collections::HashSet<String>,
     rules: Vec<Rule>,
     next_steps: Vec<NextStep>,
     as_of: Option<crate::ir::AsOfField>,
@@ -255,7 +259,7 @@ impl<'a> Compiler<'a> {
     }
 
     fn rule(&mut self, r: &'a ast::RuleDecl) {
-        if self.rule_ids.contains(&r.id.node) {
+        if self.rule_id_set.contains(&r.id.node) {
             self.diags.push(Diagnostic::error(
                 diag::DUPLICATE,
                 format!("rule `{}` is declared twice", r.id.node),
@@ -322,6 +326,7 @@ impl<'a> Compiler<'a> {
         let messages = self.rule_messages(r, ctx, &withs);
         let validity = self.validity(&r.dates);
         self.rule_ids.push(r.id.node.clone());
+        self.rule_id_set.insert(r.id.node.clone());
         if let (Some(outcome), Some(when)) = (outcome, when) {
             self.rules.push(Rule {
                 id: r.id.node.clone(),

@@ -36,11 +36,25 @@ impl Compiler<'_> {
         let sub = |x: &CExpr| self.reads_sensitive(x, depth + 1);
         match e {
             CExpr::Field(slots) => self.sensitive_path(slots),
-            CExpr::Let(i) => self
-                .lets
-                .get(*i as usize)
-                .and_then(|l| l.expr.as_ref())
-                .is_some_and(sub),
+            CExpr::Let(i) => {
+                // Memoised: lets that reuse lets would be walked exponentially often.
+                let i = *i as usize;
+                if let Some(Some(known)) = self.let_sensitive.borrow().get(i) {
+                    return *known;
+                }
+                let Some(def) = self.lets.get(i).and_then(|l| l.expr.as_ref()) else {
+                    return false;
+                };
+                let s = sub(def);
+                let mut memo = self.let_sensitive.borrow_mut();
+                if memo.len() <= i {
+                    memo.resize(i + 1, None);
+                }
+                if let Some(slot) = memo.get_mut(i) {
+                    *slot = Some(s);
+                }
+                s
+            }
             CExpr::Const(_) | CExpr::Var(..) | CExpr::Fired(_) => false,
             CExpr::BankAttr(x, _) | CExpr::BankKnown(x) | CExpr::Not(x) => sub(x),
             CExpr::And(a, b) | CExpr::Or(a, b) | CExpr::Cmp(_, a, b) | CExpr::Quant(_, a, b) => sub(a) || sub(b),

@@ -10,14 +10,16 @@
 use crate::ast::Quantifier;
 use crate::ir::{Builtin, CExpr, CmpOp, RuleSet, Spelling, Type};
 use crate::record::Field;
+use std::cell::RefCell;
 use std::fmt::Write as _;
 
 /// How deep an expression is rendered before `…` stands for the rest (the
 /// parser's own limit keeps compiled expressions far shallower).
 const MAX_DEPTH: usize = 512;
 
-/// Quantifier variables in scope, innermost last: their name and element type.
-pub type Scope = Vec<(String, Option<Type>)>;
+/// Quantifier variables in scope, innermost last: their name, element type,
+/// and whether the list they range over is sensitive (so is each item).
+pub type Scope = Vec<(String, Option<Type>, bool)>;
 
 /// Binding strength, loosest first, as the parser's operator table has it.
 const OR: u8 = 1;
@@ -34,14 +36,20 @@ pub struct PathInfo {
 }
 
 /// Renders expressions of one rule set.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct Decompiler<'a> {
     pub rs: &'a RuleSet,
+    /// Whether each let reads a sensitive field, once known: lets that reuse
+    /// lets would otherwise be walked exponentially often.
+    let_sensitive: RefCell<Vec<Option<bool>>>,
 }
 
 impl<'a> Decompiler<'a> {
     pub fn new(rs: &'a RuleSet) -> Self {
-        Decompiler { rs }
+        Decompiler {
+            rs,
+            let_sensitive: RefCell::new(vec![None; rs.lets.len()]),
+        }
     }
 
     /// An expression as policy text, with quantifier variables of `scope` in force.
@@ -108,7 +116,7 @@ impl<'a> Decompiler<'a> {
                 let _ = write!(out, "{}({var} in ", quantifier_str(*q));
                 self.write(list, scope, 0, d, out);
                 out.push_str(": ");
-                scope.push((var, elem));
+                scope.push((var, elem, false));
                 self.write(body, scope, 0, d, out);
                 scope.pop();
                 out.push(')');
@@ -249,16 +257,15 @@ impl<'a> Decompiler<'a> {
     /// The text, type and sensitivity of a `Field` or `Var` path.
     pub fn path_info(&self, e: &CExpr, scope: &Scope) -> PathInfo {
         let none: &[u16] = &[];
-        let (mut text, mut ty, slots): (String, Option<Type>, &[u16]) = match e {
-            CExpr::Field(slots) => (String::new(), Some(Type::Record(0)), slots),
+        let (mut text, mut ty, slots, mut sensitive): (String, Option<Type>, &[u16], bool) = match e {
+            CExpr::Field(slots) => (String::new(), Some(Type::Record(0)), slots, false),
             CExpr::Var(depth, slots) => {
                 let var = scope.len().checked_sub(1 + *depth as usize).and_then(|i| scope.get(i));
-                let (name, ty) = var.map_or(("?", None), |(n, t)| (n.as_str(), t.clone()));
-                (name.to_string(), ty, slots)
+                let (name, ty, secret) = var.map_or(("?", None, false), |(n, t, s)| (n.as_str(), t.clone(), *s));
+                (name.to_string(), ty, slots, secret)
             }
-            _ => (String::new(), None, none),
+            _ => (String::new(), None, none, false),
         };
-        let mut sensitive = false;
         for &slot in slots {
             let field = match &ty {
                 Some(Type::Record(r)) => self
@@ -339,11 +346,21 @@ impl<'a> Decompiler<'a> {
         match e {
             CExpr::Const(_) | CExpr::Fired(_) | CExpr::Call(Builtin::Mask, _) => false,
             CExpr::Field(_) | CExpr::Var(..) => self.path_info(e, scope).sensitive,
-            CExpr::Let(i) => self
-                .rs
-                .lets
-                .get(*i as usize)
-                .is_some_and(|def| self.sensitive_at(def, &mut Scope::new(), d)),
+            CExpr::Let(i) => {
+                let i = *i as usize;
+                if let Some(Some(known)) = self.let_sensitive.borrow().get(i) {
+                    return *known;
+                }
+                let s = self
+                    .rs
+                    .lets
+                    .get(i)
+                    .is_some_and(|def| self.sensitive_at(def, &mut Scope::new(), d));
+                if let Some(slot) = self.let_sensitive.borrow_mut().get_mut(i) {
+                    *slot = Some(s);
+                }
+                s
+            }
             CExpr::BankAttr(x, _) | CExpr::BankKnown(x) | CExpr::Not(x) => self.sensitive_at(x, scope, d),
             CExpr::And(l, r) | CExpr::Or(l, r) | CExpr::Cmp(_, l, r) => {
                 self.sensitive_at(l, scope, d) || self.sensitive_at(r, scope, d)
@@ -360,7 +377,7 @@ impl<'a> Decompiler<'a> {
                     Some(Type::List(t)) => Some(*t),
                     _ => None,
                 };
-                scope.push((String::new(), elem));
+                scope.push((String::new(), elem, false));
                 let s = self.sensitive_at(body, scope, d);
                 scope.pop();
                 s
@@ -389,7 +406,7 @@ impl<'a> Decompiler<'a> {
             _ => "x".to_string(),
         };
         let taken = |n: &str| {
-            scope.iter().any(|(v, _)| v == n)
+            scope.iter().any(|(v, ..)| v == n)
                 || self.rs.let_names.iter().any(|l| l == n)
                 || self.rs.schema.records.first().is_some_and(|r| r.slot(n).is_some())
         };

@@ -233,6 +233,8 @@ impl<'a, 'e> Tracer<'a, 'e> {
             Some(Type::List(t)) => Some(*t),
             _ => None,
         };
+        // The items of a sensitive list (`list of text sensitive`) are masked as it is.
+        let secret = self.dc.reads_sensitive(list, &mut self.scope);
         for (k, item) in items.iter().enumerate() {
             if k >= MAX_ITEMS {
                 out.push(leaf(
@@ -241,7 +243,7 @@ impl<'a, 'e> Tracer<'a, 'e> {
                 ));
                 break;
             }
-            self.scope.push((var.clone(), elem.clone()));
+            self.scope.push((var.clone(), elem.clone(), secret));
             self.ev.bind(Value::of(item));
             let mut n = self.node(body);
             self.ev.unbind();
@@ -342,8 +344,13 @@ impl<'a, 'e> Tracer<'a, 'e> {
             Value::Absent => Shown::Absent,
             Value::Bool(b) => Shown::Bool { value: *b },
             Value::Text(t) => Shown::Text { value: hide(t), masked },
-            Value::Num(n) => Shown::Number { value: n.to_string() },
-            Value::Date(d) => Shown::Date { value: d.to_string() },
+            // A sensitive number or date is masked as a text is.
+            Value::Num(n) => Shown::Number {
+                value: hide(&n.to_string()),
+            },
+            Value::Date(d) => Shown::Date {
+                value: hide(&d.to_string()),
+            },
             Value::Enum(i) => {
                 let ty = self.dc.type_of(e, &self.scope);
                 Shown::Enum {

@@ -15,6 +15,7 @@ use crate::decimal::Decimal;
 use crate::diag::{self, Diagnostic};
 use crate::source::Span;
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
 /// How deep the analysis descends into an expression (as deep as the
 /// language nests brackets; a longer `and` chain is partly unknown).
@@ -356,6 +357,10 @@ struct Gather<'n, 'a> {
     names: &'n Names<'a>,
     guard: bool,
     facts: Vec<Fact>,
+    /// The lets already followed, by name, sign and clause: following one
+    /// again adds the same facts, and lets that reuse lets would otherwise
+    /// be followed exponentially often.
+    followed: BTreeSet<(&'a str, bool, bool)>,
 }
 
 impl Gather<'_, '_> {
@@ -383,7 +388,7 @@ impl Gather<'_, '_> {
                 }
             }
             ExprKind::Path(parts) => match self.names.resolve(parts, &[]) {
-                Target::Let(name) if lets < MAX_LETS => {
+                Target::Let(name) if lets < MAX_LETS && self.followed.insert((name, positive, self.guard)) => {
                     if let Some(value) = self.names.lets.get(name) {
                         self.expr(value, positive, Some(span), depth + 1, lets + 1);
                     }
@@ -455,6 +460,7 @@ pub(super) fn contradictions(r: &ast::RuleDecl, names: &Names<'_>, out: &mut Vec
         names,
         guard: true,
         facts: Vec::new(),
+        followed: BTreeSet::new(),
     };
     if let Some(e) = r.given.first() {
         g.expr(e, true, None, 0, 0);
