@@ -859,6 +859,48 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// The argument of `count_banks`: a `bool` bank attribute, by index.
+    fn bank_flag_arg(&mut self, e: &ast::Expr) -> Option<u32> {
+        let flags = || {
+            self.banks
+                .attributes
+                .iter()
+                .filter(|a| a.ty == Type::Bool)
+                .map(|a| a.name.as_str())
+        };
+        let found = match &e.node {
+            ExprKind::Path(p) if p.len() == 1 => self
+                .banks
+                .attributes
+                .iter()
+                .position(|a| a.name == p[0].node && a.ty == Type::Bool),
+            _ => None,
+        };
+        if let Some(i) = found {
+            return u32::try_from(i).ok();
+        }
+        let names: Vec<String> = flags().map(|n| format!("`{n}`")).collect();
+        let typed = match &e.node {
+            ExprKind::Path(p) if p.len() == 1 => Some(p[0].node.clone()),
+            _ => None,
+        };
+        let hint = typed.as_deref().and_then(|t| suggest(t, flags()));
+        self.diags.push(
+            Diagnostic::error(
+                diag::BANK_ATTRIBUTE,
+                "`count_banks` takes the name of a `bool` bank attribute",
+                e.span,
+            )
+            .with_label("not a `bool` bank attribute")
+            .with_help(match hint {
+                Some(h) => format!("did you mean `{h}`?"),
+                None if names.is_empty() => "declare one with `bank attribute name: bool = false`".to_string(),
+                None => format!("the `bool` bank attributes are {}", names.join(", ")),
+            }),
+        );
+        None
+    }
+
     fn fired_arg(&mut self, e: &ast::Expr, ctx: Ctx) -> Option<u32> {
         let id = match &e.node {
             ExprKind::RuleRef(id) => id.clone(),
@@ -927,6 +969,7 @@ impl<'a> Compiler<'a> {
             "icao9303",
             "mod11_2",
             "mask",
+            "count_banks",
         ];
         // (builtin, parameter types, result) for functions of plain values.
         let text1 = |b: B, ret: T| Some((b, vec![T::Text], ret));
@@ -1038,6 +1081,13 @@ impl<'a> Compiler<'a> {
                 arity(self, 1, "present(field)")?;
                 let (c, _) = self.expr(&args[0], scope, ctx, None)?;
                 Some((CExpr::Call(B::Present, vec![c]), T::Bool))
+            }
+            "count_banks" => {
+                arity(self, 1, "count_banks(attribute)")?;
+                Some((
+                    CExpr::Call(B::CountBanks(self.bank_flag_arg(&args[0])?), vec![]),
+                    T::Number,
+                ))
             }
             "fired" => {
                 arity(self, 1, "fired(rule-id)")?;
