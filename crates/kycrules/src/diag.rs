@@ -209,6 +209,7 @@ codes! {
     EMPTY_SET = "W0006", "charset or pattern accepts nothing", "A charset contains no character at all, or a pattern can match no text (it needs an empty class such as `[^\\s\\S]` or `[a&&b]`): `only` then fails for every non-empty text, `matches` is always false.", "charset c = ascii_digit except ascii_digit", "Correct the charset or the pattern.";
     UNUSED_DECLARATION = "W0007", "unused let, charset or pattern", "A `let`, `charset` or `pattern` is declared, but nothing that takes part in an evaluation uses it (a use by another unused declaration does not count).", "let adult = ...  # no rule uses `adult`", "Use it or remove it.";
     UNSHOWN_WITH = "W0008", "`with` value never shown", "A rule computes a `with` value, but none of its messages has a `{name}` placeholder for it.", "with char = char_name(...)  message m  # m has no `{char}`", "Add the placeholder to a message text, or remove the `with`.";
+    STALE_ALLOW = "W0009", "`allow` comment silences nothing", "A `# lint: allow(W....)` comment names a code that no warning on its line (or, for a comment alone on its line, on the next line) has: the warning it was written for no longer occurs, or the code is not a lint code.", "nickname: text?  # lint: allow(W0004)   # a rule now reads nickname", "Remove the code from the comment (or the comment); if the warning moved, move the comment with it.";
 }
 
 #[cfg(test)]
