@@ -131,30 +131,53 @@ fn build_report<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> Vec<Group<'a>>
     groups
 }
 
-/// A byte range widened to character boundaries (the renderer needs them).
+/// A byte range widened to character boundaries (the renderer needs them);
+/// a position past a file's final new line is moved onto it, where the
+/// renderer draws it, so the human and JSON forms name the same line.
 fn char_range(text: &str, span: Span) -> std::ops::Range<usize> {
-    let start = floor_char_boundary(text, span.start as usize);
+    let mut start = floor_char_boundary(text, span.start as usize);
+    if start == text.len() && text.ends_with('\n') {
+        start -= 1;
+    }
     let end = ceil_char_boundary(text, (span.end as usize).max(start));
     start..end
 }
 
 /// One diagnostic as a JSON object, for editors and CI.
+///
+/// `location` is the primary span, at the line and column the human form
+/// shows; `labels` holds every annotation, primary first, each with its own
+/// location and label text (`null` when the annotation has none).
 pub fn to_json(d: &Diagnostic, sources: &SourceMap) -> serde_json::Value {
-    let location = d.span.and_then(|s| {
+    let locate = |s: Span| {
         let src = sources.get(s.file)?;
-        let (line, column) = line_col(&src.text, s.start as usize);
-        let (end_line, end_column) = line_col(&src.text, s.end as usize);
+        let range = char_range(&src.text, s);
+        let (line, column) = line_col(&src.text, range.start);
+        let (end_line, end_column) = line_col(&src.text, range.end);
         Some(json!({
             "file": src.name, "line": line, "column": column,
             "end_line": end_line, "end_column": end_column,
         }))
-    });
+    };
+    let location = d.span.and_then(locate);
+    let mut labels = Vec::new();
+    if let Some(l) = &location {
+        labels.push(json!({ "kind": "primary", "location": l, "label": d.label }));
+    }
+    if d.span.is_some() {
+        for (s, l) in &d.secondary {
+            if let Some(loc) = locate(*s) {
+                labels.push(json!({ "kind": "secondary", "location": loc, "label": l }));
+            }
+        }
+    }
     json!({
         "code": d.code,
         "severity": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
         "message": d.message,
         "location": location,
         "label": d.label,
+        "labels": labels,
         "help": d.help,
     })
 }

@@ -134,12 +134,16 @@ fn describe(schema: &crate::ir::Schema, ty: &Type) -> String {
 impl<'a> Compiler<'a> {
     pub(super) fn collect_lets(&mut self, decls: &[&'a ast::LetDecl]) {
         for d in decls {
-            if self.let_index.contains_key(&d.name.node) {
-                self.diags.push(Diagnostic::error(
+            if let Some(&i) = self.let_index.get(&d.name.node) {
+                let mut diag = Diagnostic::error(
                     diag::DUPLICATE,
                     format!("`let {}` is declared twice", d.name.node),
                     d.name.span,
-                ));
+                );
+                if let Some(first) = self.let_decls.get(i) {
+                    diag = diag.with_secondary(first.name.span, "first declared here");
+                }
+                self.diags.push(diag);
                 continue;
             }
             self.let_index.insert(d.name.node.clone(), self.let_decls.len());
@@ -373,6 +377,27 @@ impl<'a> Compiler<'a> {
         scope.iter().any(|(n, _)| n == name)
             || self.let_index.contains_key(name)
             || self.schema.records.first().is_some_and(|r| r.slot(name).is_some())
+    }
+
+    /// Where a text is expected, a bare word that names nothing (`KP` in
+    /// `country in [KP, IR]`) is a text its author forgot to quote: reports it
+    /// so and returns true.
+    fn unquoted_text(&mut self, e: &ast::Expr, scope: &[(String, Type)]) -> bool {
+        if !self.is_bare(e, scope) {
+            return false;
+        }
+        let ExprKind::Path(p) = &e.node else { return false };
+        let word = &p[0].node;
+        self.diags.push(
+            Diagnostic::error(
+                diag::UNKNOWN_FIELD,
+                format!("`{word}` is not a field, and a text must be quoted"),
+                e.span,
+            )
+            .with_label("an unquoted word")
+            .with_help(format!("to compare with the text, quote it: `\"{word}\"`")),
+        );
+        true
     }
 
     fn is_bare(&self, e: &ast::Expr, scope: &[(String, Type)]) -> bool {
@@ -704,11 +729,21 @@ impl<'a> Compiler<'a> {
                 );
                 return None;
             };
+            // Every item is compiled, so that each wrong one is reported.
             let mut out = Vec::new();
+            let mut ok = true;
             for item in items {
-                let (c, t) = self.expr(item, scope, ctx, Some(&lt))?;
-                self.expect(&t, &lt, item.span, "a list item")?;
-                out.push(c);
+                if lt == Type::Text && self.unquoted_text(item, scope) {
+                    ok = false;
+                    continue;
+                }
+                match self.expr(item, scope, ctx, Some(&lt)) {
+                    Some((c, t)) if self.expect(&t, &lt, item.span, "a list item").is_some() => out.push(c),
+                    _ => ok = false,
+                }
+            }
+            if !ok {
+                return None;
             }
             let e = CExpr::In(Box::new(lc), out);
             return Some((if op == BinOp::NotIn { CExpr::Not(Box::new(e)) } else { e }, Type::Bool));
@@ -717,10 +752,16 @@ impl<'a> Compiler<'a> {
         // enum value or bank code on the other side can take its type.
         let ((lc, lt), (rc, rt)) = if self.is_bare(l, scope) && !self.is_bare(r, scope) {
             let rv = self.expr(r, scope, ctx, None)?;
+            if rv.1 == Type::Text && self.unquoted_text(l, scope) {
+                return None;
+            }
             let lv = self.expr(l, scope, ctx, Some(&rv.1))?;
             (lv, rv)
         } else {
             let lv = self.expr(l, scope, ctx, None)?;
+            if lv.1 == Type::Text && self.unquoted_text(r, scope) {
+                return None;
+            }
             let rv = self.expr(r, scope, ctx, Some(&lv.1))?;
             (lv, rv)
         };
