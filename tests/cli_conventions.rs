@@ -315,3 +315,44 @@ fn cli_reference_in_docs_is_current() {
         "docs/cli.md is stale: run `UPDATE_DOCS=1 cargo test --test cli_conventions`"
     );
 }
+
+/// The progress bar is drawn on a terminal's stderr only when the report goes
+/// elsewhere, so it never interleaves with report lines (run under a
+/// pseudo-terminal by `script`, when it is installed).
+#[test]
+fn progress_bar_only_when_the_report_is_not_on_the_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: `script` (util-linux) is not installed");
+        return;
+    }
+    let dir = elsewhere();
+    let input = dir.join("progress.jsonl");
+    let (code, body, _) = run(kycrules().args(["gen", "60000", "--seed", "7"]));
+    assert_eq!(code, 0);
+    std::fs::write(&input, body).unwrap();
+    let bin = get_cargo_bin("kycrules");
+    let under_pty = |redirect: &str| {
+        let shell = format!(
+            "{} check --format json --as-of 2026-11-27 --jobs 1 {} {redirect}",
+            bin.display(),
+            input.display()
+        );
+        let out = Command::new("script")
+            .args(["-qec", &shell, "/dev/null"])
+            .env_remove("CI")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        text(&out.stdout)
+    };
+    // The report to a file, stderr on the terminal: the bar is drawn (the
+    // run lasts more than the second before it shows).
+    let report = dir.join("report.jsonl");
+    let drawn = under_pty(&format!("> {}", report.display()));
+    assert!(drawn.contains("records/s"), "no progress drawn:\n{drawn}");
+    assert_eq!(std::fs::read_to_string(&report).unwrap().lines().count(), 60000);
+    // The report on the terminal: no bar between its lines.
+    let shown = under_pty("");
+    assert!(!shown.contains("records/s"), "progress drawn among the report's lines");
+    assert!(shown.lines().filter(|l| l.contains("\"decision\"")).count() >= 60000);
+}
