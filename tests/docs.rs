@@ -92,3 +92,195 @@ fn readme_one_line_edit_admits_17x_numbers() {
     sources.files[index].text = edited.into();
     assert!(!phone_fires(&sources), "17x is admitted after the edit");
 }
+
+/// The fenced blocks of a Markdown text whose info string is `info`: (line of
+/// the fence, body).
+fn blocks(md: &str, info: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut current: Option<(usize, String)> = None;
+    for (i, line) in md.lines().enumerate() {
+        match &mut current {
+            Some(_) if line.trim_end() == "```" => out.push(current.take().unwrap()),
+            Some((_, body)) => {
+                body.push_str(line);
+                body.push('\n');
+            }
+            None if line.trim_end() == format!("```{info}") => current = Some((i + 1, String::new())),
+            None => {}
+        }
+    }
+    out
+}
+
+/// Every `rules` example of docs/language.md compiles without error after the
+/// page's prelude (one policy header, schema, bank and message).
+#[test]
+fn language_reference_examples_compile() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/language.md")).unwrap();
+    let prelude = blocks(&doc, "rules prelude");
+    assert_eq!(prelude.len(), 1, "docs/language.md has one prelude");
+    let prelude = &prelude[0].1;
+    let examples = blocks(&doc, "rules");
+    assert!(examples.len() >= 20, "{} examples", examples.len());
+    let mut failures = String::new();
+    for (line, example) in &examples {
+        let mut sources = kycrules::source::SourceMap::default();
+        sources.add("prelude.rules", prelude.as_str());
+        sources.add(format!("docs/language.md:{line}"), example.as_str());
+        let compiled = kycrules::policy::build(&sources);
+        let errors: Vec<_> = compiled.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
+        if !errors.is_empty() || compiled.ruleset.is_none() {
+            failures.push_str(&kycrules::diag::render_human(&errors, &sources, false));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "examples of docs/language.md do not compile:\n{failures}"
+    );
+}
+
+/// Every construct of the grammar has its section in docs/language.md.
+#[test]
+fn language_reference_has_a_section_per_construct() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/language.md")).unwrap();
+    let sections: Vec<&str> = doc.lines().filter_map(|l| l.strip_prefix("## ")).collect();
+    for s in [
+        "Policy header",
+        "Schema",
+        "Bank attributes",
+        "Banks",
+        "Charsets",
+        "Patterns",
+        "Let",
+        "Messages",
+        "Rules",
+        "Next step",
+        "As of",
+        "Quantifiers",
+    ] {
+        assert!(sections.contains(&s), "no `## {s}` section");
+    }
+    // Every built-in function the compiler knows is documented.
+    for f in [
+        "length",
+        "size",
+        "nfc",
+        "trim",
+        "fold_space",
+        "ascii_lower",
+        "lower",
+        "normalize_name",
+        "only",
+        "has_any",
+        "first_outside",
+        "remove",
+        "starts_with",
+        "ends_with",
+        "contains",
+        "strip_prefix",
+        "matches",
+        "present",
+        "fired",
+        "char_name",
+        "char_code",
+        "confusable_hint",
+        "luhn",
+        "icao9303",
+        "mod11_2",
+        "mask",
+        "count_banks",
+    ] {
+        assert!(
+            doc.contains(&format!("`{f}(")),
+            "docs/language.md does not document `{f}`"
+        );
+    }
+}
+
+/// Whether an actual line is the README's line: equal, or — where the README
+/// writes `…` — equal around it (the `…` stands for any text, such as a hash).
+fn line_matches(want: &str, have: &str) -> bool {
+    let (want, have) = (want.trim_end(), have.trim_end());
+    if !want.contains('…') {
+        return want == have;
+    }
+    let parts: Vec<&str> = want.split('…').collect();
+    let mut rest = have;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(r) = rest.strip_prefix(part) else { return false };
+            rest = r;
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            let Some(at) = rest.find(part) else { return false };
+            rest = &rest[at + part.len()..];
+        }
+    }
+    true
+}
+
+/// Whether the output matches the sample, where a line `...` stands for any
+/// number of lines.
+fn output_matches(want: &[&str], have: &[&str]) -> bool {
+    match want.split_first() {
+        None => have.iter().all(|l| l.trim().is_empty()),
+        Some((&"...", rest)) => (0..=have.len()).any(|skip| output_matches(rest, &have[skip..])),
+        Some((w, rest)) => have
+            .split_first()
+            .is_some_and(|(h, hrest)| line_matches(w, h) && output_matches(rest, hrest)),
+    }
+}
+
+/// Every `console` sample of README.md is what the current binary prints:
+/// each `$ kycrules ...` line is run from the repository's top (through `sh`,
+/// so pipes work; stdout and stderr together, as a terminal shows them).
+#[test]
+fn readme_console_samples_are_what_the_binary_prints() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let bin = insta_cmd::get_cargo_bin("kycrules");
+    let bin_dir = bin.parent().unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let mut samples = 0;
+    let mut failures = String::new();
+    for (line, body) in blocks(&readme, "console") {
+        let mut commands: Vec<(String, Vec<&str>)> = Vec::new();
+        for l in body.lines() {
+            match l.strip_prefix("$ ") {
+                Some(cmd) => commands.push((cmd.to_owned(), Vec::new())),
+                None => commands
+                    .last_mut()
+                    .expect("a console sample starts with `$ `")
+                    .1
+                    .push(l),
+            }
+        }
+        for (cmd, want) in commands {
+            assert!(
+                cmd.starts_with("kycrules "),
+                "README.md:{line}: `{cmd}` is not a kycrules command"
+            );
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("( {cmd} ) 2>&1"))
+                .current_dir(root)
+                .env("PATH", &path)
+                .env("NO_COLOR", "1")
+                .env_remove("CI")
+                .output()
+                .unwrap();
+            let have = String::from_utf8_lossy(&out.stdout).into_owned();
+            let have_lines: Vec<&str> = have.lines().collect();
+            samples += 1;
+            if !output_matches(&want, &have_lines) {
+                failures.push_str(&format!(
+                    "README.md:{line}: `{cmd}`\n--- README shows\n{}\n--- the binary prints\n{have}\n",
+                    want.join("\n")
+                ));
+            }
+        }
+    }
+    assert!(samples >= 8, "{samples} samples found");
+    assert!(failures.is_empty(), "{failures}");
+}

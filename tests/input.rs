@@ -76,7 +76,7 @@ fn unreadable_paths_do_not_stop_the_others() {
     let recs: Vec<_> = read_inputs(paths.iter().map(|p| dir.join(p)).collect()).collect();
     let s = summary(&recs);
     let d = dir.display();
-    assert_eq!(s.len(), 6, "{s:#?}");
+    assert_eq!(s.len(), 5, "{s:#?}");
     assert!(
         s[0].starts_with(&format!(
             "{} ERR cannot read {}: ",
@@ -95,13 +95,95 @@ fn unreadable_paths_do_not_stop_the_others() {
         "{}",
         s[2]
     );
+    // A file of an unknown extension is not guessed at: one error naming the formats.
     assert_eq!(
         s[3..],
         [
-            format!("{d}/batch.txt:1 1"),
-            format!("{d}/batch.txt:2 2"),
+            format!(
+                "{d}/batch.txt ERR cannot read {d}/batch.txt: unknown file extension `.txt`; the supported \
+                 formats are .yaml or .yml (YAML), .json (a record or an array of records) and .jsonl (JSON Lines)"
+            ),
             format!("{d}/ok.yaml:1 ok")
         ]
+    );
+}
+
+#[test]
+fn a_json_array_is_one_record_per_element() {
+    let dir = scratch("array");
+    let text = b"[\n  {\"id\": \"a\", \"note\": \"[,]\\\"\"},\n  {\"id\": \"b\",\n   \"x\": [1, {\"y\": 2}]},\n\n  {\"id\": \"c\"}\n]\n";
+    write(&dir, "many.json", text);
+    write(&dir, "empty-array.json", b" [ ] ");
+    write(&dir, "one.json", b"\n\n{\"id\": \"one\"}");
+    write(&dir, "bad-element.json", b"[{\"id\": \"ok\"}, {\"id\": }]");
+    write(&dir, "trailing-comma.json", b"[{\"id\": \"ok\"},]");
+    let names = [
+        "many.json",
+        "empty-array.json",
+        "one.json",
+        "bad-element.json",
+        "trailing-comma.json",
+    ];
+    let recs: Vec<_> = read_inputs(names.iter().map(|p| dir.join(p)).collect()).collect();
+    let s = summary(&recs);
+    let d = dir.display();
+    assert_eq!(
+        s[..4],
+        [
+            format!("{d}/many.json:2 a"),
+            format!("{d}/many.json:3 b"),
+            format!("{d}/many.json:6 c"),
+            format!("{d}/one.json:3 one"),
+        ],
+        "{s:#?}"
+    );
+    // A broken element loses only itself; a broken array is one error, from the parser.
+    assert_eq!(s.len(), 7, "{s:#?}");
+    assert_eq!(s[4], format!("{d}/bad-element.json:1 ok"));
+    assert!(
+        s[5].starts_with(&format!("{d}/bad-element.json:1 ERR invalid JSON")),
+        "{}",
+        s[5]
+    );
+    assert!(
+        s[6].starts_with(&format!("{d}/trailing-comma.json:1 ERR invalid JSON")),
+        "{}",
+        s[6]
+    );
+}
+
+#[test]
+fn empty_files_hold_no_record_in_every_format() {
+    let dir = scratch("empty");
+    for name in [
+        "e.json", "e.jsonl", "e.yaml", "e.yml", "w.json", "w.jsonl", "w.yaml", "c.yaml",
+    ] {
+        let body: &[u8] = match name.as_bytes()[0] {
+            b'e' => b"",
+            b'w' => b" \n\t\n",
+            _ => b"# only a comment\n",
+        };
+        write(&dir, name, body);
+        let recs: Vec<_> = read_inputs(vec![dir.join(name)]).collect();
+        assert!(recs.is_empty(), "{name}: {:#?}", summary(&recs));
+    }
+}
+
+#[test]
+fn a_tab_in_yaml_indentation_is_named_with_its_line() {
+    let dir = scratch("tab");
+    write(
+        &dir,
+        "tab.yaml",
+        b"id: first\n---\nid: second\napplicant:\n  name: x\n\tphone: \"1\"\n",
+    );
+    let recs: Vec<_> = read_inputs(vec![dir.join("tab.yaml")]).collect();
+    let s = summary(&recs);
+    let d = dir.display();
+    assert_eq!(s.len(), 2, "{s:#?}");
+    assert_eq!(
+        s[1],
+        format!("{d}/tab.yaml:3 ERR invalid YAML: a tab in the indentation of line 6; YAML indents with spaces only")
     );
 }
 

@@ -11,6 +11,8 @@ use kycrules::input::{self, Unit};
 use kycrules::ir::RuleSet;
 use kycrules::read::{Converted, to_record};
 use kycrules::report::{self, JsonWriter, Outcome, Palette, Summary};
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -113,18 +115,19 @@ fn write_bytes(out: &mut impl Write, bytes: &[u8]) -> bool {
 fn parse_only(rs: &RuleSet, args: &CheckArgs, inputs: Vec<PathBuf>, as_of: Date) -> ExitStatus {
     let progress = Progress::start(&inputs);
     let units = batch::groups(
-        progress.counted(input::read_units_as(inputs, args.run.input_format.into())),
+        input::read_units_as(inputs, args.run.input_format.into()),
         batch::GROUP,
     );
     let (mut records, mut errors) = (0usize, 0usize);
     let work = |_: &mut (), group: Vec<Unit>| {
         let n = group.len();
+        let bytes = group.iter().map(|u| u.size() as u64).sum::<u64>();
         let failed = group
             .into_iter()
             .map(|u| to_record(rs, u, as_of).record.is_err())
             .filter(|&failed| failed)
             .count();
-        (n, failed)
+        (n, failed, bytes)
     };
     let result = batch::ordered(
         units,
@@ -132,10 +135,10 @@ fn parse_only(rs: &RuleSet, args: &CheckArgs, inputs: Vec<PathBuf>, as_of: Date)
         args.run.jobs,
         || (),
         work,
-        |(n, failed)| {
+        |(n, failed, bytes)| {
             records += n;
             errors += failed;
-            progress.records(n);
+            progress.records(n, bytes);
             true
         },
     );
@@ -152,9 +155,53 @@ fn parse_only(rs: &RuleSet, args: &CheckArgs, inputs: Vec<PathBuf>, as_of: Date)
     }
 }
 
+/// The ids seen in a run, to warn about a repeated one. Ids are kept as 64-bit
+/// hashes (8 bytes each, whatever the id's length); the first few repeats are
+/// named on stderr, the rest only counted.
+#[derive(Default)]
+struct Ids {
+    seen: HashSet<u64>,
+    repeated: u64,
+}
+
+/// Repeats named one by one on stderr; the rest are counted in the summary.
+const NAMED_REPEATS: u64 = 20;
+
+impl Ids {
+    fn hash(id: &str) -> u64 {
+        let mut h = std::hash::DefaultHasher::new();
+        id.hash(&mut h);
+        h.finish()
+    }
+
+    fn add(&mut self, hash: u64, id: &str, source: &str) {
+        if !self.seen.insert(hash) {
+            self.repeated += 1;
+            if self.repeated <= NAMED_REPEATS {
+                eprintln!("warning: {source}: duplicate id `{id}` (an earlier record has it too)");
+            } else if self.repeated == NAMED_REPEATS + 1 {
+                eprintln!("warning: more duplicate ids follow; the summary counts them");
+            }
+        }
+    }
+}
+
+/// What the workers hand back for a group of records.
+struct Done {
+    counts: Summary,
+    text: Vec<u8>,
+    /// The size of the group's records as read, for the progress bar.
+    bytes: u64,
+    /// Each record's id (hashed, and as typed) with its source.
+    ids: Vec<(u64, String, String)>,
+    /// The group's part of the HTML page (`--format html` only).
+    page: Option<CheckReport>,
+}
+
 /// Evaluates every record and writes its report, in input order: workers
 /// convert, evaluate and render a group of records into one block of text;
-/// this thread only writes. The summary, and whether the output is still open.
+/// this thread only writes. The summary, the number of records whose id
+/// repeats an earlier one, and whether the output is still open.
 fn report_all(
     rs: &RuleSet,
     inputs: Vec<PathBuf>,
@@ -163,12 +210,14 @@ fn report_all(
     format: Format,
     palette: &Palette,
     out: &mut impl Write,
-) -> Result<(Summary, bool, Option<CheckReport>), String> {
+) -> Result<(Summary, u64, bool, Option<CheckReport>), String> {
     let json = JsonWriter::new(rs);
     let work = |scratch: &mut eval::Scratch, group: Vec<Unit>| {
         let mut counts = Summary::default();
         let mut page = (format == Format::Html).then(|| CheckReport::new(rs));
         let mut text = Vec::with_capacity(group.len() * 768);
+        let bytes = group.iter().map(|u| u.size() as u64).sum::<u64>();
+        let mut ids = Vec::with_capacity(group.len());
         for unit in group {
             let Converted {
                 source,
@@ -195,35 +244,57 @@ fn report_all(
                     }
                 }
             }
+            if let Some(id) = o.id {
+                ids.push((Ids::hash(&id), id, o.source));
+            }
         }
-        (counts, text, page)
+        Done {
+            counts,
+            text,
+            bytes,
+            ids,
+            page,
+        }
     };
     let mut summary = Summary::default();
     let mut html = (format == Format::Html).then(|| CheckReport::new(rs));
+    let mut seen = Ids::default();
     let mut open = true;
     let progress = Progress::start(&inputs);
     let units = input::read_units_as(inputs, run.input_format.into());
-    let groups = batch::groups(progress.counted(units), batch::GROUP);
+    let groups = batch::groups(units, batch::GROUP);
     let result = batch::ordered(
         groups,
         batch::CHUNK,
         run.jobs,
         eval::Scratch::default,
         work,
-        |(counts, text, part): (Summary, Vec<u8>, Option<CheckReport>)| {
-            for (total, n) in summary.counts.iter_mut().zip(counts.counts) {
+        |done: Done| {
+            for (total, n) in summary.counts.iter_mut().zip(done.counts.counts) {
                 *total += n;
             }
-            if let (Some(all), Some(part)) = (html.as_mut(), part) {
+            if let (Some(all), Some(part)) = (html.as_mut(), done.page) {
                 all.merge(part);
             }
-            progress.records(usize::try_from(counts.total()).unwrap_or(usize::MAX));
-            open = write_bytes(out, &text);
+            for (hash, id, source) in &done.ids {
+                seen.add(*hash, id, source);
+            }
+            progress.records(usize::try_from(done.counts.total()).unwrap_or(usize::MAX), done.bytes);
+            progress.suspend(|| open = write_bytes(out, &done.text));
             open
         },
     );
     progress.finish();
-    result.map(|()| (summary, open, html))
+    result.map(|()| (summary, seen.repeated, open, html))
+}
+
+/// `, 2 duplicate ids` for the summary, or nothing.
+fn repeats_note(repeated: u64) -> String {
+    match repeated {
+        0 => String::new(),
+        1 => ", 1 duplicate id".to_owned(),
+        n => format!(", {n} duplicate ids"),
+    }
 }
 
 pub fn run(args: &CheckArgs) -> ExitStatus {
@@ -252,7 +323,7 @@ pub fn run(args: &CheckArgs) -> ExitStatus {
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let (summary, mut open, html) = match report_all(&rs, inputs, &args.run, opts, format, &palette, &mut out) {
+    let (summary, repeated, mut open, html) = match report_all(&rs, inputs, &args.run, opts, format, &palette, &mut out) {
         Ok(done) => done,
         Err(e) => {
             eprintln!("error: {e}");
@@ -260,7 +331,14 @@ pub fn run(args: &CheckArgs) -> ExitStatus {
         }
     };
     if open && format == Format::Human {
-        open = write_out(&mut out, &summary.line(&palette));
+        let line = summary.line(&palette);
+        let line = format!("{}{}\n", line.trim_end_matches('\n'), repeats_note(repeated));
+        open = write_out(&mut out, &line);
+    } else if repeated > 0 {
+        eprintln!(
+            "warning: {repeated} duplicate id{} in this run",
+            if repeated == 1 { "" } else { "s" }
+        );
     }
     if let Some(page) = html
         && open

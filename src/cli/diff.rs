@@ -19,10 +19,10 @@ use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
 pub struct DiffArgs {
-    /// The current policy: a `.rules` file or a directory of them.
+    /// The current policy: a `.rules` file, a directory of them, or `shipped` (`shipped:NAME`).
     #[arg(value_name = "OLD")]
     pub old: PathBuf,
-    /// The proposed policy: a `.rules` file or a directory of them.
+    /// The proposed policy: a `.rules` file, a directory of them, or `shipped` (`shipped:NAME`).
     #[arg(value_name = "NEW")]
     pub new: PathBuf,
     /// Application files or directories; `-` (or nothing) reads stdin.

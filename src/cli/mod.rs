@@ -2,12 +2,14 @@
 
 pub mod check;
 mod codes;
+mod completions;
 mod diff;
 mod explain;
 mod fmt;
 mod r#gen;
 mod lint;
 mod progress;
+mod schema;
 mod test;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -40,7 +42,9 @@ impl From<ExitStatus> for ExitCode {
 #[command(
     name = "kycrules",
     version,
-    about = "A declarative rules engine for payment-platform onboarding"
+    about = "A declarative rules engine for payment-platform onboarding",
+    after_help = EXIT_CODES_HELP,
+    after_long_help = EXIT_CODES_HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -65,7 +69,26 @@ pub enum Command {
     Gen(r#gen::GenArgs),
     /// Explain a diagnostic code (`E0020`), or list every code.
     Codes(codes::CodesArgs),
+    /// Print the policy's application schema as JSON Schema (draft 2020-12).
+    Schema(schema::SchemaArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page (roff) to stdout.
+    Man(completions::ManArgs),
 }
+
+/// The exit codes, shown at the end of `--help`.
+const EXIT_CODES_HELP: &str = "\
+Exit status:
+  0  success: nothing rejected, nothing changed, no failure
+  1  a finding: an application rejected (check), a decision changed (diff),
+     a test failed (test), a warning with --deny-warnings (lint), a file
+     not formatted (fmt --check)
+  2  an error: the policy does not compile, an input cannot be read, a
+     record is an input error, or the command line is wrong
+
+Policies: --policy takes a file, a directory of .rules files, or `shipped`
+(the policy built into this binary; `kycrules --version` names it).";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -83,7 +106,8 @@ pub enum ErrorFormat {
 /// Options shared by the commands that load a policy.
 #[derive(Args, Debug, Clone)]
 pub struct PolicyArgs {
-    /// A policy file or directory of `.rules` files (repeatable); default: the shipped policy.
+    /// A policy file or directory of `.rules` files (repeatable), or `shipped`
+    /// (`shipped:NAME`) for a policy embedded in the binary; default: `shipped`.
     #[arg(long = "policy", value_name = "PATH")]
     pub policy: Vec<PathBuf>,
     /// When to colour the output (`NO_COLOR` turns `auto` off).
@@ -178,14 +202,34 @@ pub(crate) fn warn_missing_language(rs: &RuleSet, lang: &str) {
     }
 }
 
-/// The inputs a command was given, or stdin (`-`) when none.
+/// The inputs a command was given, or stdin (`-`) when none. When stdin is
+/// read from a terminal, says so on stderr, so a run waiting for input does
+/// not look stuck.
 pub(crate) fn inputs_or_stdin(inputs: &[PathBuf]) -> Vec<PathBuf> {
-    if inputs.is_empty() {
+    let inputs = if inputs.is_empty() {
         vec![PathBuf::from("-")]
     } else {
         inputs.to_vec()
+    };
+    if inputs.iter().any(|p| p.as_os_str() == "-") && std::io::stdin().is_terminal() {
+        eprintln!("{STDIN_NOTE}");
     }
+    for dir in inputs.iter().filter(|p| p.is_dir()) {
+        let n = kycrules::input::skipped_files(dir);
+        if n > 0 {
+            eprintln!(
+                "note: {}: skipped {n} file{} not ending in .yaml, .yml, .json or .jsonl",
+                dir.display(),
+                if n == 1 { "" } else { "s" }
+            );
+        }
+    }
+    inputs
 }
+
+/// What a command says when it reads applications from a terminal.
+pub(crate) const STDIN_NOTE: &str =
+    "kycrules: reading applications from stdin (end with Ctrl-D; give files or directories to read those)";
 
 /// Whether to colour output: `--color`, else a terminal without `NO_COLOR`.
 pub fn styled(color: ColorChoice, terminal: bool) -> bool {
@@ -198,6 +242,15 @@ pub fn styled(color: ColorChoice, terminal: bool) -> bool {
 
 /// Runs the command line; the process exit code.
 pub fn run() -> ExitCode {
+    if let Some(flag) = std::env::args().nth(1)
+        && (flag == "--version" || flag == "-V")
+    {
+        let mut out = std::io::stdout().lock();
+        if write_out(&mut out, &version_text()) {
+            let _ = out.flush();
+        }
+        return ExitStatus::Success.into();
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -218,8 +271,29 @@ pub fn run() -> ExitCode {
         Command::Diff(args) => diff::run(&args),
         Command::Gen(args) => r#gen::run(&args),
         Command::Codes(args) => codes::run(&args),
+        Command::Schema(args) => schema::run(&args),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => completions::man(&args),
     };
     status.into()
+}
+
+/// `kycrules --version`: the binary's version, then each embedded policy's
+/// name, version and content hash (the `policy` stamp of its decisions).
+fn version_text() -> String {
+    let mut text = format!("kycrules {}\n", env!("CARGO_PKG_VERSION"));
+    for p in kycrules::policy::POLICIES {
+        let (name, version, hash) = match kycrules::Policy::from_sources(p.sources()) {
+            Ok(policy) => (
+                policy.name().to_owned(),
+                policy.version().to_owned(),
+                policy.hash().to_owned(),
+            ),
+            Err(_) => ("(does not compile)".to_owned(), String::new(), String::new()),
+        };
+        text.push_str(&format!("{}: policy {name} {version} hash {hash}\n", p.name));
+    }
+    text
 }
 
 /// Writes to stdout; a closed pipe ends the run quietly (as success).

@@ -1,15 +1,15 @@
 //! Progress of a long batch on stderr: a bar with ETA when the input's size is
 //! known (regular files), a spinner otherwise. Shown only when stderr is a
-//! terminal, `CI` is not set, and the run has lasted a second; otherwise
-//! nothing is made, and each record costs one branch.
+//! terminal, stdout is not (the report would interleave with the bar on the
+//! same screen), `CI` is not set, and the run has lasted a second; otherwise
+//! nothing is made, and each record costs one branch. The bar follows the
+//! records written, not the bytes the reader has read ahead: each batch of
+//! results carries the size of its records.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use kycrules::input::Unit;
 use std::cell::{Cell, OnceCell};
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// How long a run goes before its progress is shown.
@@ -23,8 +23,8 @@ struct Live {
     start: Instant,
     /// The inputs' total size in bytes, when every input is a regular file.
     total: Option<u64>,
-    /// Bytes read so far (by the reader thread).
-    read: Arc<AtomicU64>,
+    /// Bytes of the records written so far.
+    done: Cell<u64>,
     records: Cell<u64>,
     bar: OnceCell<ProgressBar>,
 }
@@ -41,42 +41,40 @@ fn total_size(inputs: &[PathBuf]) -> Option<u64> {
 }
 
 impl Progress {
-    /// Progress for a run over `inputs`; inert unless stderr is a terminal and `CI` is unset.
+    /// Progress for a run over `inputs`; inert unless stderr is a terminal,
+    /// stdout is not, and `CI` is unset.
     pub fn start(inputs: &[PathBuf]) -> Self {
-        if !std::io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
+        if !std::io::stderr().is_terminal() || std::io::stdout().is_terminal() || std::env::var_os("CI").is_some() {
             return Progress(None);
         }
         Progress(Some(Live {
             start: Instant::now(),
             total: total_size(inputs),
-            read: Arc::new(AtomicU64::new(0)),
+            done: Cell::new(0),
             records: Cell::new(0),
             bar: OnceCell::new(),
         }))
     }
 
-    /// Counts the bytes of the documents as the reader reads them.
-    pub fn counted(
-        &self,
-        units: impl Iterator<Item = Unit> + Send + 'static,
-    ) -> impl Iterator<Item = Unit> + Send + 'static {
-        let read = self.0.as_ref().map(|l| Arc::clone(&l.read));
-        units.inspect(move |u| {
-            if let Some(read) = &read {
-                read.fetch_add(u.size() as u64, Ordering::Relaxed);
-            }
-        })
-    }
-
-    /// `n` more records done.
-    pub fn records(&self, n: usize) {
+    /// `n` more records written, `bytes` their size as read.
+    pub fn records(&self, n: usize, bytes: u64) {
         if let Some(live) = &self.0 {
+            live.done.set(live.done.get().saturating_add(bytes));
             let before = live.records.get();
             let after = before + n as u64;
             live.records.set(after);
             if after / EVERY != before / EVERY {
                 live.update();
             }
+        }
+    }
+
+    /// Runs `f` with the bar hidden, so what `f` writes to the terminal does
+    /// not interleave with it.
+    pub fn suspend<T>(&self, f: impl FnOnce() -> T) -> T {
+        match self.0.as_ref().and_then(|l| l.bar.get()) {
+            Some(bar) => bar.suspend(f),
+            None => f(),
         }
     }
 
@@ -114,7 +112,7 @@ impl Live {
         let records = self.records.get();
         let rate = records as f64 / elapsed.as_secs_f64().max(1e-3);
         if self.total.is_some() {
-            bar.set_position(self.read.load(Ordering::Relaxed));
+            bar.set_position(self.done.get());
         }
         bar.set_message(format!("{records} records, {rate:.0} records/s"));
     }

@@ -32,7 +32,8 @@ pub struct TestArgs {
     #[arg(long = "as-of", value_name = "DATE", value_parser = parse_date)]
     pub as_of: Option<Date>,
     /// Test files or directories of them (`*.yaml`, `*.yml`); default: the
-    /// `tests/` folder next to the policy (`rules/tests` for the shipped one).
+    /// `tests/` folder next to the policy, or the embedded policy's own tests
+    /// (built into the binary) for `shipped` and when no `--policy` is given.
     pub paths: Vec<PathBuf>,
 }
 
@@ -43,12 +44,12 @@ pub fn run(args: &TestArgs) -> ExitStatus {
     let Some((rs, _sources)) = args.policy.load() else {
         return ExitStatus::Error;
     };
-    let paths = if args.paths.is_empty() {
+    let (paths, embedded) = if args.paths.is_empty() {
         default_paths(&args.policy.policy)
     } else {
-        args.paths.clone()
+        (args.paths.clone(), Vec::new())
     };
-    let files = match load(&rs, &paths) {
+    let files = match load(&rs, &paths, &embedded) {
         Ok(files) => files,
         Err(errors) => {
             let mut err = std::io::stderr().lock();
@@ -94,13 +95,30 @@ pub fn run(args: &TestArgs) -> ExitStatus {
     status
 }
 
-/// The `tests/` folder next to each policy path, or `rules/tests` for the shipped policy.
-fn default_paths(policy: &[PathBuf]) -> Vec<PathBuf> {
-    if policy.is_empty() {
-        return vec![PathBuf::from("rules").join("tests")];
-    }
+/// An embedded test file: (path in the repository, text).
+type EmbeddedTest = (&'static str, &'static str);
+
+/// The `tests/` folder next to each policy path, and the embedded tests of
+/// each embedded policy named (the default one when none is).
+fn default_paths(policy: &[PathBuf]) -> (Vec<PathBuf>, Vec<EmbeddedTest>) {
     let mut out: Vec<PathBuf> = Vec::new();
+    let mut embedded: Vec<EmbeddedTest> = Vec::new();
+    if policy.is_empty() {
+        embedded.extend(
+            kycrules::policy::POLICIES
+                .iter()
+                .take(1)
+                .flat_map(|p| p.tests.iter().copied()),
+        );
+    }
     for p in policy {
+        if let Some(spec) = p.to_str().filter(|s| kycrules::policy::is_shipped_name(s)) {
+            // The policy loaded, so the name is known.
+            if let Some(e) = kycrules::policy::shipped(spec) {
+                embedded.extend(e.tests.iter().copied());
+            }
+            continue;
+        }
         let dir = if p.is_dir() {
             p.clone()
         } else {
@@ -111,14 +129,20 @@ fn default_paths(policy: &[PathBuf]) -> Vec<PathBuf> {
             out.push(tests);
         }
     }
-    out
+    (out, embedded)
 }
 
 /// Reads and parses every test file, in argument order (a directory's files
 /// sorted); all errors of all files, or the files.
-fn load(rs: &RuleSet, paths: &[PathBuf]) -> Result<Vec<TestFile>, Vec<TestError>> {
+fn load(rs: &RuleSet, paths: &[PathBuf], embedded: &[EmbeddedTest]) -> Result<Vec<TestFile>, Vec<TestError>> {
     let mut parsed = Vec::new();
     let mut errors = Vec::new();
+    for (name, text) in embedded {
+        match testing::parse(rs, name, text) {
+            Ok(t) => parsed.push(t),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
     let global = |file: String, message: String, help: Option<&str>| TestError {
         file,
         line: None,

@@ -218,6 +218,12 @@ impl Policy {
         &self.inner.sources
     }
 
+    /// The application schema as JSON Schema (draft 2020-12): what an
+    /// application to this policy must look like.
+    pub fn application_schema(&self) -> serde_json::Value {
+        crate::schema_json::application_schema(&self.inner.rules)
+    }
+
     /// The compiled rules, for the engine's own tools.
     #[doc(hidden)]
     pub fn ruleset(&self) -> &RuleSet {

@@ -187,30 +187,54 @@ fn build_report<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> Vec<Group<'a>>
     groups
 }
 
-/// A byte range widened to character boundaries (the renderer needs them).
+/// A byte range widened to character boundaries (the renderer needs them);
+/// a position past a file's final new line is moved onto it, where the
+/// renderer draws it, so the human and JSON forms name the same line.
 fn char_range(text: &str, span: Span) -> std::ops::Range<usize> {
-    let start = floor_char_boundary(text, span.start as usize);
+    let mut start = floor_char_boundary(text, span.start as usize);
+    if start == text.len() && text.ends_with('\n') {
+        start -= 1;
+    }
     let end = ceil_char_boundary(text, (span.end as usize).max(start));
     start..end
 }
 
 /// One diagnostic as a JSON object, for editors and CI.
+///
+/// `location` is the primary span, at the line and column the human form
+/// shows; `labels` holds every annotation, primary first, each with its own
+/// location and label text (`null` when the annotation has none).
 pub fn to_json(d: &Diagnostic, sources: &SourceMap) -> serde_json::Value {
-    let location = d.span.and_then(|s| {
+    let locate = |s: Span| {
         let src = sources.get(s.file)?;
-        let (line, column) = src.line_col(s.start as usize);
-        let (end_line, end_column) = src.line_col(s.end as usize);
+        // The human form's position (`char_range`), through the file's line index.
+        let range = char_range(&src.text, s);
+        let (line, column) = src.line_col(range.start);
+        let (end_line, end_column) = src.line_col(range.end);
         Some(json!({
             "file": src.name, "line": line, "column": column,
             "end_line": end_line, "end_column": end_column,
         }))
-    });
+    };
+    let location = d.span.and_then(locate);
+    let mut labels = Vec::new();
+    if let Some(l) = &location {
+        labels.push(json!({ "kind": "primary", "location": l, "label": d.label }));
+    }
+    if d.span.is_some() {
+        for (s, l) in &d.secondary {
+            if let Some(loc) = locate(*s) {
+                labels.push(json!({ "kind": "secondary", "location": loc, "label": l }));
+            }
+        }
+    }
     json!({
         "code": d.code,
         "severity": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
         "message": d.message,
         "location": location,
         "label": d.label,
+        "labels": labels,
         "help": d.help,
     })
 }
@@ -265,6 +289,7 @@ codes! {
     EMPTY_SET = "W0006", "charset or pattern accepts nothing", "A charset contains no character at all, or a pattern can match no text (it needs an empty class such as `[^\\s\\S]` or `[a&&b]`): `only` then fails for every non-empty text, `matches` is always false.", "charset c = ascii_digit except ascii_digit", "Correct the charset or the pattern.";
     UNUSED_DECLARATION = "W0007", "unused let, charset or pattern", "A `let`, `charset` or `pattern` is declared, but nothing that takes part in an evaluation uses it (a use by another unused declaration does not count).", "let adult = ...  # no rule uses `adult`", "Use it or remove it.";
     UNSHOWN_WITH = "W0008", "`with` value never shown", "A rule computes a `with` value, but none of its messages has a `{name}` placeholder for it.", "with char = char_name(...)  message m  # m has no `{char}`", "Add the placeholder to a message text, or remove the `with`.";
+    STALE_ALLOW = "W0009", "`allow` comment silences nothing", "A `# lint: allow(W....)` comment names a code that no warning on its line (or, for a comment alone on its line, on the next line) has: the warning it was written for no longer occurs, or the code is not a lint code.", "nickname: text?  # lint: allow(W0004)   # a rule now reads nickname", "Remove the code from the comment (or the comment); if the warning moved, move the comment with it.";
 }
 
 #[cfg(test)]

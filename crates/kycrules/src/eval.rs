@@ -568,6 +568,17 @@ impl<'a> Evaluator<'a> {
                 Some(v) => Value::Text(Cow::Owned(text::mask(&self.show(&v)))),
             };
         }
+        if let Builtin::CountBanks(a) = b {
+            let day = self.opts.as_of;
+            let n = self
+                .rs
+                .banks
+                .list
+                .iter()
+                .filter(|bank| bank.validity.holds(day) && bank.attrs.get(a as usize) == Some(&Field::Bool(true)))
+                .count();
+            return Value::Num(Decimal::from_i64(i64::try_from(n).unwrap_or(i64::MAX)));
+        }
         if b == Builtin::Size {
             return match args.first().map(|a| self.eval(a)) {
                 Some(Value::List(l)) => Value::Num(Decimal::from_i64(i64::try_from(l.len()).unwrap_or(i64::MAX))),
@@ -651,7 +662,7 @@ impl<'a> Evaluator<'a> {
             Builtin::Luhn => Value::Bool(text::luhn(&s)),
             Builtin::Icao9303 => Value::Bool(text::icao9303(&s)),
             Builtin::Mod11_2 => Value::Bool(text::mod11_2(&s)),
-            Builtin::Present | Builtin::Size | Builtin::Mask => Value::Absent,
+            Builtin::Present | Builtin::Size | Builtin::Mask | Builtin::CountBanks(_) => Value::Absent,
         }
     }
 }

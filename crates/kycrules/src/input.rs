@@ -726,7 +726,16 @@ impl Unit {
             Unit::Yaml { source, text, .. } if text.len() > MAX_LINE => failed(source, "record larger than 1 MiB"),
             Unit::Yaml { source, text, first } => match parse_yaml(&text) {
                 Ok(v) => parsed(source, v),
-                Err(e) => failed(source, format!("invalid YAML: {}", shift_lines(&e, first - 1))),
+                Err(e) => match tab_indent_line(&text) {
+                    Some(line) if e.contains("cannot start any token") || e.contains("tab") => failed(
+                        source,
+                        format!(
+                            "invalid YAML: a tab in the indentation of line {}; YAML indents with spaces only",
+                            line + first - 1
+                        ),
+                    ),
+                    _ => failed(source, format!("invalid YAML: {}", shift_lines(&e, first - 1))),
+                },
             },
             Unit::Ready(r) => r,
         }
@@ -938,6 +947,18 @@ impl Iterator for YamlDocs {
     }
 }
 
+/// The first line (1-based, in `text`) whose indentation holds a tab, which
+/// YAML forbids; the parser reports it as a character that cannot start a
+/// token, sometimes on a later line.
+fn tab_indent_line(text: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            let indent = &l[..l.len() - l.trim_start_matches([' ', '\t']).len()];
+            indent.contains('\t') && !l.trim().is_empty() && !l.trim_start().starts_with('#')
+        })
+        .map(|i| i + 1)
+}
+
 /// Adds `offset` to each `line N column M` of a parser message, so that the
 /// position of an error in one document is its position in the file.
 fn shift_lines(msg: &str, offset: usize) -> String {
@@ -965,6 +986,8 @@ enum Source {
     Lines(JsonLines),
     Yaml(YamlDocs),
     One(Option<InputRecord>),
+    /// The records of a `.json` file holding an array, or none for an empty file.
+    Many(std::vec::IntoIter<InputRecord>),
 }
 
 impl Iterator for Source {
@@ -975,6 +998,7 @@ impl Iterator for Source {
             Source::Lines(l) => l.next(),
             Source::Yaml(y) => y.next(),
             Source::One(r) => r.take().map(Unit::Ready),
+            Source::Many(r) => r.next().map(Unit::Ready),
         }
     }
 }
@@ -1175,7 +1199,23 @@ fn open_file(path: &Path, label: String, format: InputFormat) -> Source {
             Ok(text) => whole(text, ext, label),
             Err(r) => one(r),
         },
-        _ => unknown(Box::new(BufReader::with_capacity(READ_BUFFER, file)), label, format),
+        // `--input-format` names the format of a file whose name does not; a
+        // pipe or device (`<(...)`, `/dev/stdin`) has no name to go by: its first byte decides.
+        _ if format != InputFormat::Auto || file.metadata().is_ok_and(|m| !m.is_file()) => {
+            unknown(Box::new(BufReader::with_capacity(READ_BUFFER, file)), label, format)
+        }
+        ext => one(failed(
+            &label,
+            format!(
+                "cannot read {label}: {}; the supported formats are .yaml or .yml (YAML), \
+                 .json (a record or an array of records) and .jsonl (JSON Lines)",
+                if ext.is_empty() {
+                    "the file name has no extension".to_owned()
+                } else {
+                    format!("unknown file extension `.{ext}`")
+                }
+            ),
+        )),
     }
 }
 
@@ -1183,10 +1223,104 @@ fn open_file(path: &Path, label: String, format: InputFormat) -> Source {
 fn whole(text: String, ext: &str, label: String) -> Source {
     if ext == "json" {
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        one(json_record(format!("{label}:1"), text.as_bytes()))
+        json_file(text, &label)
     } else {
         Source::Yaml(YamlDocs::new(text, label))
     }
+}
+
+/// The records of a `.json` file: none when it is empty (white space only),
+/// one per element when it holds an array, else the one document (or its
+/// error). An element's source is the line it starts on.
+fn json_file(text: &str, label: &str) -> Source {
+    let trimmed = text.trim_start();
+    if trimmed.is_empty() {
+        return Source::Many(Vec::new().into_iter());
+    }
+    let first = 1 + text[..text.len() - trimmed.len()].matches('\n').count();
+    if !trimmed.starts_with('[') {
+        return one(json_record(format!("{label}:{first}"), text.as_bytes()));
+    }
+    let Some(spans) = array_elements(text.as_bytes()) else {
+        // Not a well-formed array: the parser says where.
+        return one(json_record(format!("{label}:{first}"), text.as_bytes()));
+    };
+    let mut line = 1;
+    let mut at = 0;
+    let records = spans
+        .into_iter()
+        .map(|(start, end)| {
+            line += text.as_bytes()[at..start].iter().filter(|&&b| b == b'\n').count();
+            at = start;
+            json_record(format!("{label}:{line}"), &text.as_bytes()[start..end])
+        })
+        .collect::<Vec<_>>();
+    Source::Many(records.into_iter())
+}
+
+/// The byte ranges of the elements of a JSON array filling `b` (white space
+/// around it allowed), found by tracking strings and brackets; `None` when
+/// `b` is not one bracketed array whose elements are separated by commas.
+/// The elements themselves are checked by the parser.
+fn array_elements(b: &[u8]) -> Option<Vec<(usize, usize)>> {
+    let mut spans = Vec::new();
+    let mut open: Vec<u8> = Vec::new();
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut start: Option<usize> = None;
+    let mut closed = false;
+    for (i, &c) in b.iter().enumerate() {
+        if closed {
+            if !c.is_ascii_whitespace() {
+                return None;
+            }
+            continue;
+        }
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if c == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        let depth = open.len();
+        if depth == 1 && start.is_none() && !c.is_ascii_whitespace() && c != b',' && c != b']' {
+            start = Some(i);
+        }
+        match c {
+            b'"' => in_string = true,
+            b'[' => open.push(b']'),
+            b'{' => open.push(b'}'),
+            b']' | b'}' => {
+                if open.pop()? != c {
+                    return None;
+                }
+                if open.is_empty() {
+                    if let Some(s) = start.take() {
+                        spans.push((s, trim_end(b, s, i)));
+                    } else if !spans.is_empty() {
+                        return None; // `[1,]`
+                    }
+                    closed = true;
+                }
+            }
+            b',' if depth == 1 => spans.push((start.take()?, trim_end(b, 0, i))),
+            _ if depth == 0 && !c.is_ascii_whitespace() => return None,
+            _ => {}
+        }
+    }
+    closed.then_some(spans)
+}
+
+/// `end` moved back over white space, not before `start`.
+fn trim_end(b: &[u8], start: usize, mut end: usize) -> usize {
+    while end > start && b[end - 1].is_ascii_whitespace() {
+        end -= 1;
+    }
+    end
 }
 
 /// The records of bytes in memory, read as a file with extension `ext`
@@ -1212,6 +1346,28 @@ enum Pending {
     Arg(PathBuf),
     File(PathBuf, String),
     Error(InputRecord),
+}
+
+/// How many files under a directory are not read by `check` (their extension
+/// is not `.yaml`, `.yml`, `.json` or `.jsonl`); hidden entries are not counted.
+pub fn skipped_files(root: &Path) -> usize {
+    let mut skipped = 0;
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(ft) if ft.is_dir() => stack.push(path),
+                Ok(_) if !matches!(extension(&path).as_str(), "yaml" | "yml" | "json" | "jsonl") => skipped += 1,
+                _ => {}
+            }
+        }
+    }
+    skipped
 }
 
 /// The input files under a directory, sorted by relative path (component by

@@ -350,4 +350,7 @@ pub enum Builtin {
     Icao9303,
     Mod11_2,
     Mask,
+    /// The number of banks in force (on the evaluation's date) whose `bool`
+    /// attribute (by index into [`Banks::attributes`]) is true.
+    CountBanks(u32),
 }

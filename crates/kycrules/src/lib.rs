@@ -69,6 +69,8 @@ pub mod record;
 #[doc(hidden)]
 pub mod report;
 #[doc(hidden)]
+pub mod schema_json;
+#[doc(hidden)]
 pub mod source;
 #[doc(hidden)]
 pub mod syntax;

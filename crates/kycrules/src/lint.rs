@@ -2,7 +2,7 @@
 //!
 //! [`lint`] reads the spanned syntax tree of a policy that compiled without
 //! error, and its [`RuleSet`], and returns warnings with the codes `W0001` to
-//! `W0008` (documented in [`diag::CODES`]). Each lint is sound in the sense that
+//! `W0009` (documented in [`diag::CODES`]). Each lint is sound in the sense that
 //! matters to its reader: a warning names something that is really unused,
 //! ambiguous, constant or contradictory; where the analysis cannot tell, it
 //! stays silent.
@@ -74,8 +74,76 @@ pub fn lint(files: &[ast::File], rs: &RuleSet, sources: &SourceMap) -> Vec<Diagn
         unused_declarations(&decls, &used, &mut out);
     }
     empty_sets(&decls, rs, &used, &mut out);
-    out.retain(|d| !allowed(d, sources));
+    let mut allows = allow_comments(sources);
+    out.retain(|d| !allowed(d, sources, &mut allows));
+    // W0004 and W0007 are not looked for when the use analysis was cut short;
+    // an allow of theirs is then not known to be stale.
+    let skipped: &[&str] = if used.truncated {
+        &[diag::UNREAD_FIELD, diag::UNUSED_DECLARATION]
+    } else {
+        &[]
+    };
+    for a in allows.iter().filter(|a| !a.used && !skipped.contains(&a.code.as_str())) {
+        let known = diag::CODES.iter().any(|c| c.code == a.code && c.code.starts_with('W'));
+        let d = Diagnostic::warning(
+            diag::STALE_ALLOW,
+            format!("`lint: allow({})` silences nothing here", a.code),
+            a.span,
+        );
+        out.push(if known {
+            d.with_label(format!("no {} warning here", a.code))
+                .with_help("the warning no longer occurs: remove the code from the comment, or the comment")
+        } else {
+            d.with_label("not a lint code")
+                .with_help("lint codes are W0001 to W0009 (`kycrules codes`)")
+        });
+    }
     diag::sort(&mut out);
+    out
+}
+
+/// A code named by a `# lint: allow(...)` comment, and whether a warning used it.
+struct Allow {
+    span: Span,
+    code: String,
+    used: bool,
+}
+
+/// Every code of every `lint: allow(...)` comment of the policy's files.
+fn allow_comments(sources: &SourceMap) -> Vec<Allow> {
+    let mut out = Vec::new();
+    for (file, src) in sources.files.iter().enumerate() {
+        let text: &str = &src.text;
+        let mut line_start = 0;
+        for line in text.split_inclusive('\n') {
+            if let Some(comment) = comment_of(line)
+                && let Some(at) = comment.find("lint: allow(")
+            {
+                let comment_at = line_start + (line.len() - comment.len());
+                let list_at = comment_at + at + "lint: allow(".len();
+                let list = text[list_at..].split([')', '\n']).next().unwrap_or("");
+                let mut offset = list_at;
+                for code in list.split(',') {
+                    let lead = code.len() - code.trim_start().len();
+                    let name = code.trim();
+                    if !name.is_empty() {
+                        let start = offset + lead;
+                        out.push(Allow {
+                            span: Span {
+                                file: u32::try_from(file).unwrap_or(u32::MAX),
+                                start: u32::try_from(start).unwrap_or(u32::MAX),
+                                end: u32::try_from(start + name.len()).unwrap_or(u32::MAX),
+                            },
+                            code: name.to_owned(),
+                            used: false,
+                        });
+                    }
+                    offset += code.len() + 1;
+                }
+            }
+            line_start += line.len();
+        }
+    }
     out
 }
 
@@ -388,24 +456,43 @@ fn matches_nothing(pattern: &str) -> bool {
 }
 
 /// Whether a comment allows a warning: `# lint: allow(W0004)` on its line, or
-/// alone on the line above.
-fn allowed(d: &Diagnostic, sources: &SourceMap) -> bool {
-    let Some((span, src)) = d.span.and_then(|s| sources.get(s.file).map(|src| (s, src))) else {
+/// alone on the line above; marks the comment's code used.
+fn allowed(d: &Diagnostic, sources: &SourceMap, allows: &mut [Allow]) -> bool {
+    let Some(span) = d.span else { return false };
+    let Some((at, prev_start)) = allowing_lines(d, sources) else {
         return false;
     };
+    let mut found = false;
+    for a in allows
+        .iter_mut()
+        .filter(|a| a.span.file == span.file && a.code == d.code)
+    {
+        let s = a.span.start as usize;
+        if (at.0..=at.1).contains(&s) || prev_start.is_some_and(|p| (p.0..p.1).contains(&s)) {
+            a.used = true;
+            found = true;
+        }
+    }
+    found
+}
+
+/// The byte ranges of the line a warning points at, and of the line above
+/// when that line is a comment alone; `None` when nothing allows the warning.
+type Lines = ((usize, usize), Option<(usize, usize)>);
+
+fn allowing_lines(d: &Diagnostic, sources: &SourceMap) -> Option<Lines> {
+    let (span, src) = d.span.and_then(|s| sources.get(s.file).map(|src| (s, src)))?;
     let text: &str = &src.text;
     let at = crate::source::floor_char_boundary(text, span.start as usize);
     let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
-    if comment_allows(&text[line_start..line_end], d.code) {
-        return true;
-    }
-    let Some(prev_end) = line_start.checked_sub(1) else {
-        return false;
-    };
-    let prev_start = text[..prev_end].rfind('\n').map_or(0, |i| i + 1);
-    let prev = &text[prev_start..prev_end];
-    prev.trim_start().starts_with('#') && comment_allows(prev, d.code)
+    let here = comment_allows(&text[line_start..line_end], d.code);
+    let above = line_start.checked_sub(1).and_then(|prev_end| {
+        let prev_start = text[..prev_end].rfind('\n').map_or(0, |i| i + 1);
+        let prev = &text[prev_start..prev_end];
+        (prev.trim_start().starts_with('#') && comment_allows(prev, d.code)).then_some((prev_start, prev_end))
+    });
+    (here || above.is_some()).then_some(((line_start, line_end), above))
 }
 
 /// Whether the comment of a line, if it has one, allows `code`.

@@ -6,6 +6,30 @@ use crate::diag::{self, Diagnostic};
 use crate::source::SourceMap;
 use std::path::PathBuf;
 
+/// A policy embedded in the binary, with its tests.
+#[derive(Debug)]
+pub struct Embedded {
+    /// How it is named on the command line: `shipped` or `shipped:NAME`.
+    pub name: &'static str,
+    /// Where it lives in the repository (`rules`, `policies/NAME`).
+    pub dir: &'static str,
+    /// Its `.rules` files: (path, text), sorted by path.
+    pub files: &'static [(&'static str, &'static str)],
+    /// The YAML files of its `tests/` folder: (path, text), sorted by path.
+    pub tests: &'static [(&'static str, &'static str)],
+}
+
+impl Embedded {
+    /// Its sources.
+    pub fn sources(&self) -> SourceMap {
+        let mut map = SourceMap::default();
+        for (name, text) in self.files {
+            map.add(*name, *text);
+        }
+        map
+    }
+}
+
 include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
 
 /// The largest policy file read.
@@ -20,11 +44,41 @@ pub fn embedded() -> SourceMap {
     map
 }
 
-/// Reads policy files and directories (recursively, `*.rules`, sorted).
+/// Whether a `--policy` value names an embedded policy (`shipped`, `shipped:NAME`)
+/// rather than a path. A directory called `shipped` is named `./shipped`.
+pub fn is_shipped_name(spec: &str) -> bool {
+    spec == "shipped" || spec.starts_with("shipped:")
+}
+
+/// The embedded policy named `shipped` or `shipped:NAME`.
+pub fn shipped(spec: &str) -> Option<&'static Embedded> {
+    POLICIES.iter().find(|p| p.name == spec)
+}
+
+/// The error for a `shipped:NAME` that names no embedded policy.
+pub fn unknown_shipped(spec: &str) -> Diagnostic {
+    let names: Vec<String> = POLICIES.iter().map(|p| format!("`{}`", p.name)).collect();
+    Diagnostic::global(diag::READ, format!("no embedded policy `{spec}`"))
+        .with_help(format!("the embedded policies are {}", names.join(", ")))
+}
+
+/// Reads policy files and directories (recursively, `*.rules`, sorted); a
+/// path spelled `shipped` or `shipped:NAME` is that embedded policy.
 pub fn read(paths: &[PathBuf]) -> (SourceMap, Vec<Diagnostic>) {
     let mut map = SourceMap::default();
     let mut diags = Vec::new();
     for path in paths {
+        if let Some(spec) = path.to_str().filter(|s| is_shipped_name(s)) {
+            match shipped(spec) {
+                Some(p) => {
+                    for (name, text) in p.files {
+                        map.add(*name, *text);
+                    }
+                }
+                None => diags.push(unknown_shipped(spec)),
+            }
+            continue;
+        }
         let mut files = Vec::new();
         if path.is_dir() {
             files = crate::files::collect(path, &["rules"]);

@@ -118,8 +118,14 @@ fn syntax_error(file: u32, text: &str, e: pest::error::Error<Rule>) -> Diagnosti
     };
     let start = start.min(text.len());
     let end = end.min(text.len()).max(start);
-    let span = Span::new(file, start, end);
     let found = describe_found(&text[start..]);
+    // At the end of a file that ends with a new line, point at that line's end.
+    let (start, end) = if start == text.len() && text.ends_with('\n') {
+        (start - 1, start)
+    } else {
+        (start, end)
+    };
+    let span = Span::new(file, start, end);
     let message = match &e.variant {
         ErrorVariant::ParsingError { positives, .. } if !positives.is_empty() => {
             let mut names: Vec<&str> = positives.iter().map(|r| friendly(*r)).collect();
@@ -130,6 +136,13 @@ fn syntax_error(file: u32, text: &str, e: pest::error::Error<Rule>) -> Diagnosti
         ErrorVariant::ParsingError { .. } => format!("unexpected {found}"),
         ErrorVariant::CustomError { message } => message.clone(),
     };
+    if let Some(open) = unclosed_brace(text, start) {
+        let line = text[..open].matches('\n').count() + 1;
+        return Diagnostic::error(diag::SYNTAX, format!("missing `}}`: {message}"), span)
+            .with_label("a `}` is missing before this")
+            .with_secondary(Span::new(file, open, open + 1), "this `{` is never closed")
+            .with_help(format!("close the block opened on line {line} with `}}`"));
+    }
     let mut d = Diagnostic::error(diag::SYNTAX, message, span);
     if let ErrorVariant::ParsingError { positives, .. } = &e.variant {
         if positives.contains(&Rule::outcome) {
@@ -141,6 +154,47 @@ fn syntax_error(file: u32, text: &str, e: pest::error::Error<Rule>) -> Diagnosti
         }
     }
     d
+}
+
+/// The innermost `{` before `before` that no `}` of the file closes (braces
+/// inside texts and comments do not count); `None` when every `{` opened
+/// before it is closed.
+fn unclosed_brace(text: &str, before: usize) -> Option<usize> {
+    let mut open = Vec::new();
+    let mut in_string = false;
+    let mut raw = false;
+    let mut in_comment = false;
+    let mut escaped = false;
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_comment {
+            in_comment = b != b'\n';
+            continue;
+        }
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' && !raw {
+                escaped = true;
+            } else if b == b'"' || b == b'\n' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'#' => in_comment = true,
+            b'"' => {
+                in_string = true;
+                raw = i > 0 && bytes[i - 1] == b'r' && (i < 2 || !is_ident_byte(bytes[i - 2]));
+            }
+            b'{' => open.push(i),
+            b'}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.into_iter().rev().find(|&o| o < before)
 }
 
 fn describe_found(rest: &str) -> String {

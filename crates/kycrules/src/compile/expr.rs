@@ -134,12 +134,16 @@ fn describe(schema: &crate::ir::Schema, ty: &Type) -> String {
 impl<'a> Compiler<'a> {
     pub(super) fn collect_lets(&mut self, decls: &[&'a ast::LetDecl]) {
         for d in decls {
-            if self.let_index.contains_key(&d.name.node) {
-                self.diags.push(Diagnostic::error(
+            if let Some(&i) = self.let_index.get(&d.name.node) {
+                let mut diag = Diagnostic::error(
                     diag::DUPLICATE,
                     format!("`let {}` is declared twice", d.name.node),
                     d.name.span,
-                ));
+                );
+                if let Some(first) = self.let_decls.get(i) {
+                    diag = diag.with_secondary(first.name.span, "first declared here");
+                }
+                self.diags.push(diag);
                 continue;
             }
             self.let_index.insert(d.name.node.clone(), self.let_decls.len());
@@ -373,6 +377,27 @@ impl<'a> Compiler<'a> {
         scope.iter().any(|(n, _)| n == name)
             || self.let_index.contains_key(name)
             || self.schema.records.first().is_some_and(|r| r.slot(name).is_some())
+    }
+
+    /// Where a text is expected, a bare word that names nothing (`KP` in
+    /// `country in [KP, IR]`) is a text its author forgot to quote: reports it
+    /// so and returns true.
+    fn unquoted_text(&mut self, e: &ast::Expr, scope: &[(String, Type)]) -> bool {
+        if !self.is_bare(e, scope) {
+            return false;
+        }
+        let ExprKind::Path(p) = &e.node else { return false };
+        let word = &p[0].node;
+        self.diags.push(
+            Diagnostic::error(
+                diag::UNKNOWN_FIELD,
+                format!("`{word}` is not a field, and a text must be quoted"),
+                e.span,
+            )
+            .with_label("an unquoted word")
+            .with_help(format!("to compare with the text, quote it: `\"{word}\"`")),
+        );
+        true
     }
 
     fn is_bare(&self, e: &ast::Expr, scope: &[(String, Type)]) -> bool {
@@ -707,11 +732,21 @@ impl<'a> Compiler<'a> {
                 );
                 return None;
             };
+            // Every item is compiled, so that each wrong one is reported.
             let mut out = Vec::new();
+            let mut ok = true;
             for item in items {
-                let (c, t) = self.expr(item, scope, ctx, Some(&lt))?;
-                self.expect(&t, &lt, item.span, "a list item")?;
-                out.push(c);
+                if lt == Type::Text && self.unquoted_text(item, scope) {
+                    ok = false;
+                    continue;
+                }
+                match self.expr(item, scope, ctx, Some(&lt)) {
+                    Some((c, t)) if self.expect(&t, &lt, item.span, "a list item").is_some() => out.push(c),
+                    _ => ok = false,
+                }
+            }
+            if !ok {
+                return None;
             }
             let e = CExpr::In(Box::new(lc), out);
             return Some((if op == BinOp::NotIn { CExpr::Not(Box::new(e)) } else { e }, Type::Bool));
@@ -720,10 +755,16 @@ impl<'a> Compiler<'a> {
         // enum value or bank code on the other side can take its type.
         let ((lc, lt), (rc, rt)) = if self.is_bare(l, scope) && !self.is_bare(r, scope) {
             let rv = self.expr(r, scope, ctx, None)?;
+            if rv.1 == Type::Text && self.unquoted_text(l, scope) {
+                return None;
+            }
             let lv = self.expr(l, scope, ctx, Some(&rv.1))?;
             (lv, rv)
         } else {
             let lv = self.expr(l, scope, ctx, None)?;
+            if lv.1 == Type::Text && self.unquoted_text(r, scope) {
+                return None;
+            }
             let rv = self.expr(r, scope, ctx, Some(&lv.1))?;
             (lv, rv)
         };
@@ -862,6 +903,48 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// The argument of `count_banks`: a `bool` bank attribute, by index.
+    fn bank_flag_arg(&mut self, e: &ast::Expr) -> Option<u32> {
+        let flags = || {
+            self.banks
+                .attributes
+                .iter()
+                .filter(|a| a.ty == Type::Bool)
+                .map(|a| a.name.as_str())
+        };
+        let found = match &e.node {
+            ExprKind::Path(p) if p.len() == 1 => self
+                .banks
+                .attributes
+                .iter()
+                .position(|a| a.name == p[0].node && a.ty == Type::Bool),
+            _ => None,
+        };
+        if let Some(i) = found {
+            return u32::try_from(i).ok();
+        }
+        let names: Vec<String> = flags().map(|n| format!("`{n}`")).collect();
+        let typed = match &e.node {
+            ExprKind::Path(p) if p.len() == 1 => Some(p[0].node.clone()),
+            _ => None,
+        };
+        let hint = typed.as_deref().and_then(|t| suggest(t, flags()));
+        self.diags.push(
+            Diagnostic::error(
+                diag::BANK_ATTRIBUTE,
+                "`count_banks` takes the name of a `bool` bank attribute",
+                e.span,
+            )
+            .with_label("not a `bool` bank attribute")
+            .with_help(match hint {
+                Some(h) => format!("did you mean `{h}`?"),
+                None if names.is_empty() => "declare one with `bank attribute name: bool = false`".to_string(),
+                None => format!("the `bool` bank attributes are {}", names.join(", ")),
+            }),
+        );
+        None
+    }
+
     fn fired_arg(&mut self, e: &ast::Expr, ctx: Ctx) -> Option<u32> {
         let id = match &e.node {
             ExprKind::RuleRef(id) => id.clone(),
@@ -930,6 +1013,7 @@ impl<'a> Compiler<'a> {
             "icao9303",
             "mod11_2",
             "mask",
+            "count_banks",
         ];
         // (builtin, parameter types, result) for functions of plain values.
         let text1 = |b: B, ret: T| Some((b, vec![T::Text], ret));
@@ -1041,6 +1125,13 @@ impl<'a> Compiler<'a> {
                 arity(self, 1, "present(field)")?;
                 let (c, _) = self.expr(&args[0], scope, ctx, None)?;
                 Some((CExpr::Call(B::Present, vec![c]), T::Bool))
+            }
+            "count_banks" => {
+                arity(self, 1, "count_banks(attribute)")?;
+                Some((
+                    CExpr::Call(B::CountBanks(self.bank_flag_arg(&args[0])?), vec![]),
+                    T::Number,
+                ))
             }
             "fired" => {
                 arity(self, 1, "fired(rule-id)")?;

@@ -110,8 +110,9 @@ pub(crate) struct Compiler<'a> {
     let_depth: usize,
     messages: HashMap<String, &'a ast::MessageDecl>,
     rule_ids: Vec<String>,
-    /// The same ids, for the duplicate check (a policy may have tens of thousands of rules).
-    rule_id_set: std::collections::HashSet<String>,
+    /// The same ids with where each is first declared, for the duplicate
+    /// check (a policy may have tens of thousands of rules).
+    rule_id_set: HashMap<String, Span>,
     rules: Vec<Rule>,
     next_steps: Vec<NextStep>,
     as_of: Option<crate::ir::AsOfField>,
@@ -160,13 +161,18 @@ impl<'a> Compiler<'a> {
         self.bank_attributes(&of_kind!(BankAttr));
         self.banks(&of_kind!(Bank));
         self.charsets(&of_kind!(Charset));
-        for p in of_kind!(Pattern) {
+        let patterns = of_kind!(Pattern);
+        for (i, p) in patterns.iter().enumerate() {
             if self.pattern_names.contains_key(&p.name.node) {
-                self.diags.push(Diagnostic::error(
+                let mut d = Diagnostic::error(
                     diag::DUPLICATE,
                     format!("pattern `{}` is declared twice", p.name.node),
                     p.name.span,
-                ));
+                );
+                if let Some(first) = patterns[..i].iter().find(|q| q.name.node == p.name.node) {
+                    d = d.with_secondary(first.name.span, "first declared here");
+                }
+                self.diags.push(d);
             } else if let Some(id) = self.regex(&p.regex.node, p.regex.span) {
                 self.pattern_names.insert(p.name.node.clone(), id);
             }
@@ -259,12 +265,13 @@ impl<'a> Compiler<'a> {
     }
 
     fn rule(&mut self, r: &'a ast::RuleDecl) {
-        if self.rule_id_set.contains(&r.id.node) {
-            self.diags.push(Diagnostic::error(
+        if let Some(&prev) = self.rule_id_set.get(&r.id.node) {
+            let d = Diagnostic::error(
                 diag::DUPLICATE,
                 format!("rule `{}` is declared twice", r.id.node),
                 r.id.span,
-            ));
+            );
+            self.diags.push(d.with_secondary(prev, "first declared here"));
         }
         let outcome = Outcome::parse(&r.outcome.node);
         if outcome.is_none() {
@@ -326,7 +333,7 @@ impl<'a> Compiler<'a> {
         let messages = self.rule_messages(r, ctx, &withs);
         let validity = self.validity(&r.dates);
         self.rule_ids.push(r.id.node.clone());
-        self.rule_id_set.insert(r.id.node.clone());
+        self.rule_id_set.entry(r.id.node.clone()).or_insert(r.id.span);
         if let (Some(outcome), Some(when)) = (outcome, when) {
             self.rules.push(Rule {
                 id: r.id.node.clone(),

@@ -262,13 +262,17 @@ impl Compiler<'_> {
     }
 
     pub(super) fn bank_attributes(&mut self, decls: &[&ast::BankAttrDecl]) {
-        for d in decls {
+        for (i, d) in decls.iter().enumerate() {
             if self.banks.attributes.iter().any(|a| a.name == d.name.node) || d.name.node == "known" {
-                self.diags.push(Diagnostic::error(
+                let mut diag = Diagnostic::error(
                     diag::DUPLICATE,
                     format!("bank attribute `{}` is declared twice", d.name.node),
                     d.name.span,
-                ));
+                );
+                if let Some(first) = decls[..i].iter().find(|q| q.name.node == d.name.node) {
+                    diag = diag.with_secondary(first.name.span, "first declared here");
+                }
+                self.diags.push(diag);
                 continue;
             }
             let ty = match d.ty.node.as_str() {
@@ -376,16 +380,20 @@ impl Compiler<'_> {
 
     /// Compiles every charset declaration (in any order; cycles are errors).
     pub(super) fn charsets(&mut self, decls: &[&ast::CharsetDecl]) {
-        for d in decls {
+        for (i, d) in decls.iter().enumerate() {
             if self.charset_names.contains_key(d.name.node.as_str()) || Class::builtin(&d.name.node).is_some() {
-                self.diags.push(Diagnostic::error(
+                let mut diag = Diagnostic::error(
                     diag::DUPLICATE,
                     format!(
                         "charset `{}` is declared twice or shadows a built-in class",
                         d.name.node
                     ),
                     d.name.span,
-                ));
+                );
+                if let Some(first) = decls[..i].iter().find(|q| q.name.node == d.name.node) {
+                    diag = diag.with_secondary(first.name.span, "first declared here");
+                }
+                self.diags.push(diag);
                 continue;
             }
             let (inc, exc) = self.charset_classes(&d.expr, decls, 0);

@@ -186,7 +186,9 @@ impl<'a> Decompiler<'a> {
             self.write(a, scope, 0, depth, out);
         }
         if let Some(extra) = self.builtin_operand(b) {
-            out.push_str(", ");
+            if !args.is_empty() {
+                out.push_str(", ");
+            }
             out.push_str(&extra);
         }
         out.push(')');
@@ -198,6 +200,13 @@ impl<'a> Decompiler<'a> {
             Builtin::Only(c) | Builtin::HasAny(c) | Builtin::FirstOutside(c) | Builtin::Remove(c) => {
                 Some(self.charset_text(c))
             }
+            Builtin::CountBanks(a) => Some(
+                self.rs
+                    .banks
+                    .attributes
+                    .get(a as usize)
+                    .map_or_else(|| "?".to_string(), |a| a.name.clone()),
+            ),
             Builtin::Matches(p) => Some(match self.rs.pattern_spellings.get(p as usize) {
                 Some(Spelling::Name(n)) => n.clone(),
                 Some(Spelling::Literal(s)) if !s.contains(['"', '\n']) => format!("r\"{s}\""),
@@ -471,12 +480,13 @@ pub fn builtin_name(b: Builtin) -> &'static str {
         Builtin::Icao9303 => "icao9303",
         Builtin::Mod11_2 => "mod11_2",
         Builtin::Mask => "mask",
+        Builtin::CountBanks(_) => "count_banks",
     }
 }
 
 fn builtin_type(b: Builtin) -> Type {
     match b {
-        Builtin::Length | Builtin::Size => Type::Number,
+        Builtin::Length | Builtin::Size | Builtin::CountBanks(_) => Type::Number,
         Builtin::Nfc
         | Builtin::Trim
         | Builtin::FoldSpace
