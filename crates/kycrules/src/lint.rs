@@ -107,7 +107,7 @@ impl<'a> Decls<'a> {
                 Item::Rule(r) => d.rules.push(r),
                 Item::NextStep(n) => d.next_steps.push(n),
                 Item::AsOf(a) => d.as_of.push(a),
-                Item::Policy(_) | Item::BankAttr(_) => {}
+                Item::Policy(_) | Item::BankAttr(_) | Item::Set(_) => {}
             }
         }
         d
