@@ -20,11 +20,50 @@ pub fn embedded() -> SourceMap {
     map
 }
 
-/// Reads policy files and directories (recursively, `*.rules`, sorted).
+/// The prefix that names a shipped policy instead of a path: `shipped:NAME`.
+pub const SHIPPED_PREFIX: &str = "shipped:";
+
+/// The names of the other shipped policies (`policies/<name>/`), sorted.
+pub fn shipped_names() -> Vec<&'static str> {
+    EMBEDDED_POLICIES.iter().map(|(name, _)| *name).collect()
+}
+
+/// The sources of another shipped policy, by its name.
+pub fn embedded_named(name: &str) -> Option<SourceMap> {
+    let (_, files) = EMBEDDED_POLICIES.iter().find(|(n, _)| *n == name)?;
+    let mut map = SourceMap::default();
+    for (path, text) in *files {
+        map.add(*path, *text);
+    }
+    Some(map)
+}
+
+/// Reads policy files and directories (recursively, `*.rules`, sorted);
+/// `shipped:NAME` stands for a shipped policy embedded in the binary.
 pub fn read(paths: &[PathBuf]) -> (SourceMap, Vec<Diagnostic>) {
     let mut map = SourceMap::default();
     let mut diags = Vec::new();
     for path in paths {
+        if let Some(name) = path.to_str().and_then(|p| p.strip_prefix(SHIPPED_PREFIX)) {
+            match EMBEDDED_POLICIES.iter().find(|(n, _)| *n == name) {
+                Some((_, files)) => {
+                    for (file, text) in *files {
+                        map.add(*file, *text);
+                    }
+                }
+                None => diags.push(
+                    Diagnostic::global(diag::READ, format!("no shipped policy `{name}`")).with_help(format!(
+                        "the shipped policies are {}",
+                        shipped_names()
+                            .iter()
+                            .map(|n| format!("`{SHIPPED_PREFIX}{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                ),
+            }
+            continue;
+        }
         let mut files = Vec::new();
         if path.is_dir() {
             files = crate::files::collect(path, &["rules"]);
