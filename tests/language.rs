@@ -340,3 +340,28 @@ fn explain_shows_computed_values() {
         assert!(json.contains(want), "{want:?} not in\n{json}");
     }
 }
+
+/// The code blocks of `docs/language.md`: the first is the header and schema,
+/// each other compiles together with it.
+#[test]
+fn the_language_reference_examples_compile() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/language.md")).unwrap();
+    let blocks: Vec<&str> = doc
+        .split("```kycrules\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert!(blocks.len() >= 10, "{} examples", blocks.len());
+    let (schema, examples) = blocks.split_first().unwrap();
+    for example in examples {
+        let text = format!("{schema}\n{example}");
+        if let Err(e) = build(&text) {
+            panic!("the example does not compile:\n{example}\n{e}");
+        }
+        // Every example is formatted as `kycrules fmt` writes it.
+        let formatted = kycrules::fmt::format(0, example).unwrap();
+        assert_eq!(formatted.trim_end(), example.trim_end(), "not formatted");
+    }
+    let headings = doc.lines().filter(|l| l.starts_with("## ")).count();
+    assert!(headings >= 10);
+}
