@@ -209,6 +209,7 @@ codes! {
     EMPTY_SET = "W0006", "charset or pattern accepts nothing", "A charset contains no character at all, or a pattern can match no text (it needs an empty class such as `[^\\s\\S]` or `[a&&b]`): `only` then fails for every non-empty text, `matches` is always false.", "charset c = ascii_digit except ascii_digit", "Correct the charset or the pattern.";
     UNUSED_DECLARATION = "W0007", "unused let, charset or pattern", "A `let`, `charset` or `pattern` is declared, but nothing that takes part in an evaluation uses it (a use by another unused declaration does not count).", "let adult = ...  # no rule uses `adult`", "Use it or remove it.";
     UNSHOWN_WITH = "W0008", "`with` value never shown", "A rule computes a `with` value, but none of its messages has a `{name}` placeholder for it.", "with char = char_name(...)  message m  # m has no `{char}`", "Add the placeholder to a message text, or remove the `with`.";
+    FIXED_DATE_COMPARISON = "W0009", "date comparison with a fixed result", "Both sides of a date comparison move one date by durations in one unit (days, or months and years), so their order is the same for every application: the comparison never holds, or always holds unless the date is absent.", "when today + 30 days < today        let soon = today - 30 days  when soon > today", "Check the sign of the durations and the direction of the comparison: `expires <= today + 30 days`.";
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //!
 //! [`lint`] reads the spanned syntax tree of a policy that compiled without
 //! error, and its [`RuleSet`], and returns warnings with the codes `W0001` to
-//! `W0008` (documented in [`diag::CODES`]). Each lint is sound in the sense that
+//! `W0009` (documented in [`diag::CODES`]). Each lint is sound in the sense that
 //! matters to its reader: a warning names something that is really unused,
 //! ambiguous, constant or contradictory; where the analysis cannot tell, it
 //! stays silent.
@@ -20,6 +20,7 @@
 //! match because of their anchors or word boundaries (`a^`, `$a`, `\b\B`
 //! around a letter), which the parser treats as matchable.
 
+mod dates;
 mod logic;
 mod uses;
 
@@ -74,6 +75,7 @@ pub fn lint(files: &[ast::File], rs: &RuleSet, sources: &SourceMap) -> Vec<Diagn
         unused_declarations(&decls, &used, &mut out);
     }
     empty_sets(&decls, rs, &used, &mut out);
+    dates::fixed_date_comparisons(&decls, &mut out);
     out.retain(|d| !allowed(d, sources));
     diag::sort(&mut out);
     out
