@@ -411,3 +411,32 @@ fn the_mainland_resident_policy_lints_clean() {
     let diags = kycrules::lint::lint_policy(&sources);
     assert!(diags.is_empty(), "{}", diag::render_human(&diags, &sources, false));
 }
+
+#[test]
+fn lint_finds_arithmetic_on_possibly_absent_fields() {
+    let text = |given: &str, cond: &str| {
+        format!(
+            "policy \"t\" version \"1\" languages en\nschema {{ id: text\n income: decimal?\n limit: decimal = 0\n \
+             card: {{ fee: decimal }}? }}\nrule r note {{ {given} when {cond} message m }}\nmessage m {{ en \"m\" }}\n"
+        )
+    };
+    let w10 = |given: &str, cond: &str| {
+        lint_codes(&text(given, cond))
+            .into_iter()
+            .filter(|(c, _)| c == "W0010")
+            .map(|(_, m)| m)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        w10("", "limit > income * 2"),
+        ["arithmetic on `income`, which may be absent"]
+    );
+    assert_eq!(
+        w10("", "card.fee + 1 > 2"),
+        ["arithmetic on `card.fee`, which may be absent"]
+    );
+    // A guard that asks for the field, or for the record that holds it; a field with a default.
+    assert!(w10("given present(income)", "limit > income * 2").is_empty());
+    assert!(w10("given present(card)", "card.fee + 1 > 2").is_empty());
+    assert!(w10("", "limit * 2 > 1").is_empty());
+}

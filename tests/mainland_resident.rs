@@ -141,3 +141,42 @@ fn generated_records_fit_its_schema() {
     assert_eq!(report.lines().count(), 300);
     assert!(!report.contains("\"decision\":\"error\""), "{report}");
 }
+
+/// `diff` compares decisions under the new constructs too: widening the
+/// expiry window from 30 to 60 days adds the note to an application whose
+/// card expires in 45 days, and changes no decision.
+#[test]
+fn diff_sees_a_wider_expiry_window() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("mainland-resident-60-days");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(POLICY);
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "rules") {
+            let text = std::fs::read_to_string(&path)
+                .unwrap()
+                .replace("today + 30 days", "today + 60 days");
+            std::fs::write(dir.join(path.file_name().unwrap()), text).unwrap();
+        }
+    }
+    let app = dir.join("app.json");
+    std::fs::write(
+        &app,
+        r#"{"id":"D-1","applicant":{"name":"张三","phone":"13800138000"},"id_card":{"number":"110105199003070017","valid_until":"2026-07-16"}}"#,
+    )
+    .unwrap();
+    let out = kycrules()
+        .args(["diff", "--as-of", "2026-06-01", "--format", "json", POLICY])
+        .arg(&dir)
+        .arg(&app)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("id-expiring-soon"),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("D-1"), "{text}");
+}

@@ -210,6 +210,7 @@ codes! {
     UNUSED_DECLARATION = "W0007", "unused let, charset or pattern", "A `let`, `charset` or `pattern` is declared, but nothing that takes part in an evaluation uses it (a use by another unused declaration does not count).", "let adult = ...  # no rule uses `adult`", "Use it or remove it.";
     UNSHOWN_WITH = "W0008", "`with` value never shown", "A rule computes a `with` value, but none of its messages has a `{name}` placeholder for it.", "with char = char_name(...)  message m  # m has no `{char}`", "Add the placeholder to a message text, or remove the `with`.";
     FIXED_DATE_COMPARISON = "W0009", "date comparison with a fixed result", "Both sides of a date comparison move one date by durations in one unit (days, or months and years), so their order is the same for every application: the comparison never holds, or always holds unless the date is absent.", "when today + 30 days < today        let soon = today - 30 days  when soon > today", "Check the sign of the durations and the direction of the comparison: `expires <= today + 30 days`.";
+    ABSENT_ARITHMETIC = "W0010", "arithmetic on a possibly absent field", "An operand of `+ - * / mod` in a rule is an optional field (without a default) that the rule's `given` does not ask `present(...)` of: for an application without it the result is absent, the comparison unknown, and the rule silently does not fire.", "when limit > income * 2  # income: decimal?", "Add `given present(income)` to say that the rule applies only when the field is there, or give the field a default.";
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //!
 //! [`lint`] reads the spanned syntax tree of a policy that compiled without
 //! error, and its [`RuleSet`], and returns warnings with the codes `W0001` to
-//! `W0009` (documented in [`diag::CODES`]). Each lint is sound in the sense that
+//! `W0010` (documented in [`diag::CODES`]). Each lint is sound in the sense that
 //! matters to its reader: a warning names something that is really unused,
 //! ambiguous, constant or contradictory; where the analysis cannot tell, it
 //! stays silent.
@@ -20,6 +20,7 @@
 //! match because of their anchors or word boundaries (`a^`, `$a`, `\b\B`
 //! around a letter), which the parser treats as matchable.
 
+mod absent;
 mod dates;
 mod logic;
 mod uses;
@@ -76,6 +77,7 @@ pub fn lint(files: &[ast::File], rs: &RuleSet, sources: &SourceMap) -> Vec<Diagn
     }
     empty_sets(&decls, rs, &used, &mut out);
     dates::fixed_date_comparisons(&decls, &mut out);
+    absent::arithmetic_on_absent(&decls, &names, rs, &mut out);
     out.retain(|d| !allowed(d, sources));
     diag::sort(&mut out);
     out
