@@ -180,3 +180,32 @@ fn diff_sees_a_wider_expiry_window() {
     );
     assert!(text.contains("D-1"), "{text}");
 }
+
+/// The birth date read from the (sensitive) ID number is masked in an
+/// explanation, as in messages; `--show-pii` shows it.
+#[test]
+fn explain_masks_dates_computed_from_the_id_number() {
+    let run = |extra: &[&str]| {
+        let out = kycrules()
+            .args([
+                "explain",
+                "--policy",
+                POLICY,
+                "--as-of",
+                "2026-06-01",
+                "--id",
+                "MR-0007",
+            ])
+            .args(extra)
+            .arg("policies/mainland-resident/examples/applications.yaml")
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let masked = run(&[]);
+    assert!(masked.contains("age = 45"), "{masked}");
+    assert!(!masked.contains("1980-06-02"), "{masked}");
+    assert!(masked.contains("******6-02"), "{masked}");
+    let shown = run(&["--show-pii"]);
+    assert!(shown.contains("birth = 1980-06-02"), "{shown}");
+}

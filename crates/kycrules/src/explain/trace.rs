@@ -358,6 +358,13 @@ impl<'a, 'e> Tracer<'a, 'e> {
             Value::Absent => Shown::Absent,
             Value::Bool(b) => Shown::Bool { value: *b },
             Value::Text(t) => Shown::Text { value: hide(t), masked },
+            // A date computed from a sensitive field (the birth date in an ID
+            // number) is masked as the message placeholders mask it. Numbers
+            // stay shown: a length or an age reveals no part of the field.
+            Value::Date(d) if masked => Shown::Text {
+                value: hide(&d.to_string()),
+                masked,
+            },
             Value::Num(n) => Shown::Number { value: n.to_string() },
             Value::Date(d) => Shown::Date { value: d.to_string() },
             Value::Enum(i) => {
