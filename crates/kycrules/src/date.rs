@@ -199,6 +199,29 @@ mod tests {
         assert_eq!(d("2026-06-01").years_until(&d("2026-06-01")), 0);
     }
 
+    /// `years_until` and `add_months` agree (so `years_between(b, today) >= n`
+    /// and `b + n years <= today` always agree), and moving by months is
+    /// strictly increasing (which lint W0009 relies on).
+    #[test]
+    fn years_and_months_agree_exhaustively() {
+        let start = d("2000-01-01").unix_days();
+        for b in (0..4 * 366).map(|i| Date::from_unix_days(start + i)) {
+            let mut prev = b.add_months(-31).unwrap_or_else(|| unreachable!());
+            for m in -30..=30 {
+                let next = b.add_months(m).unwrap_or_else(|| unreachable!());
+                assert!(next > prev, "{b} + {m} months");
+                prev = next;
+            }
+            for t in (0..40).map(|k| Date::from_unix_days(b.unix_days() + 17 * 366 + 7 * k)) {
+                let years = b.years_until(&t);
+                for n in 15..=20 {
+                    let reached = b.add_months(12 * n).is_some_and(|a| a <= t);
+                    assert_eq!(years >= n, reached, "born {b}, on {t}, {n} years");
+                }
+            }
+        }
+    }
+
     #[test]
     fn unix_days() {
         assert_eq!(Date::from_unix_days(0).to_string(), "1970-01-01");
