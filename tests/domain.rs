@@ -63,3 +63,79 @@ fn src_names_no_bank_and_no_rule_of_the_shipped_policy() {
         found.join("\n")
     );
 }
+
+/// The other shipped policies (`policies/<name>/`): their rule ids and policy
+/// name are named in no Rust source either, and no Rust file spells out one
+/// of their sets (region codes and the like): a file that quotes half or more
+/// of a set's texts (all of a set of three or fewer), `"11"`, `"12"`, ...,
+/// holds that list. (A few short codes coincide with generic material, such
+/// as country calling codes, so a single quoted code proves nothing.)
+#[test]
+fn src_names_nothing_of_the_other_shipped_policies() {
+    let names = kycrules::policy::shipped_names();
+    assert!(names.contains(&"mainland-resident"), "{names:?}");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    for krate in std::fs::read_dir(root.join("crates")).unwrap() {
+        let src = krate.unwrap().path().join("src");
+        if src.is_dir() {
+            rust_files(&src, &mut files);
+        }
+    }
+    let mut found = Vec::new();
+    for name in names {
+        let sources = kycrules::policy::embedded_named(name).unwrap();
+        let rs = kycrules::policy::build(&sources).ruleset.unwrap();
+        let mut words: Vec<String> = rs.rules.iter().map(|r| r.id.clone()).collect();
+        words.push(rs.name.clone());
+        words.push(name.to_string());
+        let mut sets: Vec<(String, Vec<String>)> = Vec::new();
+        for f in &sources.files {
+            let file = kycrules::syntax::parse(0, &f.text).unwrap();
+            for item in &file.items {
+                if let kycrules::ast::Item::Set(set) = item {
+                    let mut quoted = Vec::new();
+                    for v in &set.items {
+                        if let kycrules::ast::ExprKind::Literal(kycrules::ast::Literal::Text(t)) = &v.node {
+                            quoted.push(format!("\"{t}\""));
+                        }
+                    }
+                    sets.push((set.name.node.clone(), quoted));
+                }
+            }
+        }
+        assert!(
+            sets.iter().any(|(_, q)| q.contains(&"\"11\"".to_string())) || name != "mainland-resident",
+            "{sets:?}"
+        );
+        for f in &files {
+            let text = std::fs::read_to_string(f).unwrap();
+            for w in &words {
+                if stands_alone(&text, w) {
+                    found.push(format!("{}: `{w}`", f.display()));
+                }
+            }
+            for (set, quoted) in &sets {
+                let here = quoted.iter().filter(|q| text.contains(q.as_str())).count();
+                let enough = if quoted.len() <= 3 {
+                    quoted.len()
+                } else {
+                    quoted.len().div_ceil(2)
+                };
+                if !quoted.is_empty() && here >= enough {
+                    found.push(format!(
+                        "{}: {here} of the {} texts of `set {set}`",
+                        f.display(),
+                        quoted.len()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "domain knowledge in Rust source:\n{}",
+        found.join("\n")
+    );
+}

@@ -104,3 +104,14 @@ fn the_vscode_extension_contributes_the_grammar() {
     assert_eq!(pkg["contributes"]["languages"][0]["extensions"][0], ".rules");
     let _: Value = serde_json::from_str(&read("editors/vscode/language-configuration.json")).unwrap();
 }
+
+#[test]
+fn the_grammar_knows_the_value_words() {
+    for word in ["sum", "min", "max", "today", "days", "months", "years", "set", "mod"] {
+        assert!(highlights(word), "the grammar does not highlight `{word}`");
+    }
+    // A duration is one token pair, number and unit, in the expression rules.
+    let (text, _) = grammar();
+    assert!(text.contains("constant.numeric.duration.kycrules"));
+    assert!(text.contains("keyword.operator.arithmetic.kycrules"));
+}

@@ -114,10 +114,7 @@ fn write_bytes(out: &mut impl Write, bytes: &[u8]) -> bool {
 /// pipeline as a check, without the rules.
 fn parse_only(rs: &RuleSet, args: &CheckArgs, inputs: Vec<PathBuf>, as_of: Date) -> ExitStatus {
     let progress = Progress::start(&inputs);
-    let units = batch::groups(
-        input::read_units_as(inputs, args.run.input_format.into()),
-        batch::GROUP,
-    );
+    let units = batch::groups(input::read_units_as(inputs, args.run.input_format.into()), batch::GROUP);
     let (mut records, mut errors) = (0usize, 0usize);
     let work = |_: &mut (), group: Vec<Unit>| {
         let n = group.len();
@@ -323,7 +320,8 @@ pub fn run(args: &CheckArgs) -> ExitStatus {
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let (summary, repeated, mut open, html) = match report_all(&rs, inputs, &args.run, opts, format, &palette, &mut out) {
+    let (summary, repeated, mut open, html) = match report_all(&rs, inputs, &args.run, opts, format, &palette, &mut out)
+    {
         Ok(done) => done,
         Err(e) => {
             eprintln!("error: {e}");

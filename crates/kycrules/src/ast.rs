@@ -25,6 +25,7 @@ pub enum Item {
     Rule(RuleDecl),
     NextStep(NextStepDecl),
     AsOf(AsOfDecl),
+    Set(SetDecl),
 }
 
 impl Item {
@@ -41,6 +42,7 @@ impl Item {
             Item::Rule(d) => d.span,
             Item::NextStep(d) => d.span,
             Item::AsOf(d) => d.span,
+            Item::Set(d) => d.span,
         }
     }
 }
@@ -192,6 +194,14 @@ pub struct AsOfDecl {
     pub span: Span,
 }
 
+/// `set high_risk = ["KP", "IR"]`: a named list of values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetDecl {
+    pub name: Ident,
+    pub items: Vec<Expr>,
+    pub span: Span,
+}
+
 pub type Expr = Spanned<ExprKind>;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -206,6 +216,26 @@ pub enum ExprKind {
     Binary(BinOp, Box<Expr>, Box<Expr>),
     Call(Ident, Vec<Expr>),
     Quantifier(Quantifier, Ident, Box<Expr>, Box<Expr>),
+    /// `30 days`: an amount (digits as written) of a calendar unit.
+    Duration(String, DurationUnit),
+}
+
+/// The unit of a duration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DurationUnit {
+    Days,
+    Months,
+    Years,
+}
+
+impl DurationUnit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DurationUnit::Days => "days",
+            DurationUnit::Months => "months",
+            DurationUnit::Years => "years",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,9 +250,19 @@ pub enum BinOp {
     Ge,
     In,
     NotIn,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
 }
 
 impl BinOp {
+    /// `+ - * / mod`: arithmetic rather than logic or comparison.
+    pub fn is_arith(self) -> bool {
+        matches!(self, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             BinOp::Or => "or",
@@ -235,6 +275,11 @@ impl BinOp {
             BinOp::Ge => ">=",
             BinOp::In => "in",
             BinOp::NotIn => "not in",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Mod => "mod",
         }
     }
 }
@@ -244,6 +289,11 @@ pub enum Quantifier {
     Any,
     All,
     Count,
+    /// `sum(x in list: number)`, absent if any item's number is.
+    Sum,
+    /// `min(x in list: number)`, absent for an empty list.
+    Min,
+    Max,
 }
 
 impl Quantifier {
@@ -252,6 +302,9 @@ impl Quantifier {
             Quantifier::Any => "any",
             Quantifier::All => "all",
             Quantifier::Count => "count",
+            Quantifier::Sum => "sum",
+            Quantifier::Min => "min",
+            Quantifier::Max => "max",
         }
     }
 }

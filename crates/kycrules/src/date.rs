@@ -52,6 +52,72 @@ impl Date {
         }
     }
 
+    /// Days since 1970-01-01 (negative before).
+    pub fn unix_days(&self) -> i64 {
+        // Howard Hinnant's days_from_civil.
+        let (m, d) = (i64::from(self.month), i64::from(self.day));
+        let y = i64::from(self.year) - i64::from(m <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// A date from its parts, if it exists (years 0 to 9999).
+    pub fn from_parts(year: i64, month: u8, day: u8) -> Option<Date> {
+        let year = u16::try_from(year).ok().filter(|y| *y <= 9999)?;
+        ((1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month)).then_some(Date {
+            year,
+            month,
+            day,
+        })
+    }
+
+    pub fn year(&self) -> i64 {
+        i64::from(self.year)
+    }
+
+    /// Moved by whole days; `None` outside years 0 to 9999.
+    pub fn add_days(&self, n: i64) -> Option<Date> {
+        let days = self.unix_days().checked_add(n)?;
+        // Year 0 starts 719 528 days before 1970; year 10000 begins 2 932 897 days after.
+        if !(-719_528..2_932_897).contains(&days) {
+            return None;
+        }
+        Some(Date::from_unix_days(days))
+    }
+
+    /// Moved by whole months: the same day of the month, or, when that month
+    /// is too short for it, the first of the month after (so 29 February
+    /// plus one year is 1 March, as a birthday falls). `None` outside years 0 to 9999.
+    pub fn add_months(&self, n: i64) -> Option<Date> {
+        let index = (self.year() * 12 + i64::from(self.month) - 1).checked_add(n)?;
+        let (year, month) = (index.div_euclid(12), u8::try_from(index.rem_euclid(12) + 1).ok()?);
+        match Date::from_parts(year, month, self.day) {
+            Some(d) => Some(d),
+            None => {
+                let next = index.checked_add(1)?;
+                Date::from_parts(next.div_euclid(12), u8::try_from(next.rem_euclid(12) + 1).ok()?, 1)
+            }
+        }
+    }
+
+    /// Full years from `self` to `later`: the anniversaries reached, a
+    /// 29 February anniversary falling on 1 March in other years. Negative
+    /// (full years back) when `later` is earlier.
+    pub fn years_until(&self, later: &Date) -> i64 {
+        if later < self {
+            return -later.years_until(self);
+        }
+        let mut years = later.year() - self.year();
+        let anniversary = self.add_months(years * 12);
+        if anniversary.is_some_and(|a| a > *later) {
+            years -= 1;
+        }
+        years
+    }
+
     /// Today's date in UTC.
     pub fn today() -> Date {
         let secs = std::time::SystemTime::now()
@@ -90,6 +156,70 @@ mod tests {
             Date::parse("2026-11-27").map(|d| d.to_string()).as_deref(),
             Some("2026-11-27")
         );
+    }
+
+    fn d(s: &str) -> Date {
+        Date::parse(s).unwrap_or_else(|| unreachable!("{s}"))
+    }
+
+    #[test]
+    fn moves_by_calendar_units() {
+        let shown = |x: Option<Date>| x.map(|x| x.to_string()).unwrap_or_default();
+        assert_eq!(shown(d("2026-06-01").add_days(30)), "2026-07-01");
+        assert_eq!(shown(d("2026-03-01").add_days(-1)), "2026-02-28");
+        assert_eq!(shown(d("2024-02-29").add_months(12)), "2025-03-01");
+        assert_eq!(shown(d("2024-02-29").add_months(48)), "2028-02-29");
+        assert_eq!(shown(d("2026-01-31").add_months(1)), "2026-03-01");
+        assert_eq!(shown(d("2026-12-15").add_months(1)), "2027-01-15");
+        assert_eq!(shown(d("2026-01-15").add_months(-1)), "2025-12-15");
+        assert_eq!(d("9999-12-31").add_days(1), None);
+        assert_eq!(d("0000-01-01").add_days(-1), None);
+        for s in [
+            "1970-01-01",
+            "2000-02-29",
+            "1900-03-01",
+            "2026-12-07",
+            "0000-01-01",
+            "9999-12-31",
+        ] {
+            assert_eq!(Date::from_unix_days(d(s).unix_days()), d(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn full_years_between() {
+        assert_eq!(d("2008-06-01").years_until(&d("2026-06-01")), 18);
+        assert_eq!(d("2008-06-02").years_until(&d("2026-06-01")), 17);
+        // 29 February: the birthday falls on 1 March in other years.
+        assert_eq!(d("2008-02-29").years_until(&d("2026-02-28")), 17);
+        assert_eq!(d("2008-02-29").years_until(&d("2026-03-01")), 18);
+        assert_eq!(d("2008-02-29").years_until(&d("2028-02-29")), 20);
+        assert_eq!(d("2008-02-29").years_until(&d("2028-02-28")), 19);
+        assert_eq!(d("2026-06-01").years_until(&d("2008-06-01")), -18);
+        assert_eq!(d("2026-06-01").years_until(&d("2026-06-01")), 0);
+    }
+
+    /// `years_until` and `add_months` agree (so `years_between(b, today) >= n`
+    /// and `b + n years <= today` always agree), and moving by months is
+    /// strictly increasing (which lint W0009 relies on).
+    #[test]
+    fn years_and_months_agree_exhaustively() {
+        let start = d("2000-01-01").unix_days();
+        for b in (0..4 * 366).map(|i| Date::from_unix_days(start + i)) {
+            let mut prev = b.add_months(-31).unwrap_or_else(|| unreachable!());
+            for m in -30..=30 {
+                let next = b.add_months(m).unwrap_or_else(|| unreachable!());
+                assert!(next > prev, "{b} + {m} months");
+                prev = next;
+            }
+            for t in (0..40).map(|k| Date::from_unix_days(b.unix_days() + 17 * 366 + 7 * k)) {
+                let years = b.years_until(&t);
+                for n in 15..=20 {
+                    let reached = b.add_months(12 * n).is_some_and(|a| a <= t);
+                    assert_eq!(years >= n, reached, "born {b}, on {t}, {n} years");
+                }
+            }
+        }
     }
 
     #[test]

@@ -170,6 +170,152 @@ impl Decimal {
     }
 }
 
+/// How [`Decimal::round_to`] settles the digits it drops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rounding {
+    /// To the nearest; a half away from zero.
+    HalfAway,
+    /// Towards negative infinity.
+    Floor,
+    /// Towards positive infinity.
+    Ceil,
+}
+
+/// The places a quotient keeps after the point when it does not end sooner.
+pub const DIVISION_PLACES: i32 = 20;
+
+/// The most places `round`, `floor` and `ceil` take, either side of the point.
+pub const MAX_PLACES: i64 = 30;
+
+fn pow10(n: u32) -> Option<u128> {
+    10u128.checked_pow(n)
+}
+
+impl Decimal {
+    /// The two coefficients scaled to the smaller exponent, with it; `None`
+    /// when scaling overflows.
+    fn aligned(&self, other: &Self) -> Option<(u128, u128, i32)> {
+        if self.coef == 0 {
+            return Some((0, other.coef, other.exp));
+        }
+        if other.coef == 0 {
+            return Some((self.coef, 0, self.exp));
+        }
+        let exp = self.exp.min(other.exp);
+        let scale =
+            |d: &Decimal| -> Option<u128> { d.coef.checked_mul(pow10(u32::try_from(d.exp.checked_sub(exp)?).ok()?)?) };
+        Some((scale(self)?, scale(other)?, exp))
+    }
+
+    fn bounded(neg: bool, coef: u128, exp: i32) -> Option<Self> {
+        let d = Decimal::new(neg, coef, exp);
+        (d.digit_count() <= i64::from(MAX_DIGITS)).then_some(d)
+    }
+
+    /// `self + other`; `None` when the result needs more than
+    /// [`MAX_DIGITS`] digits.
+    pub fn checked_add(&self, other: &Self) -> Option<Self> {
+        let (a, b, exp) = self.aligned(other)?;
+        if self.neg == other.neg {
+            return Decimal::bounded(self.neg, a.checked_add(b)?, exp);
+        }
+        if a >= b {
+            Decimal::bounded(self.neg, a - b, exp)
+        } else {
+            Decimal::bounded(other.neg, b - a, exp)
+        }
+    }
+
+    pub fn neg(&self) -> Self {
+        Decimal::new(!self.neg, self.coef, self.exp)
+    }
+
+    pub fn checked_sub(&self, other: &Self) -> Option<Self> {
+        self.checked_add(&other.neg())
+    }
+
+    pub fn checked_mul(&self, other: &Self) -> Option<Self> {
+        let coef = self.coef.checked_mul(other.coef)?;
+        Decimal::bounded(self.neg != other.neg, coef, self.exp.checked_add(other.exp)?)
+    }
+
+    /// `self / other`, exact when the quotient ends within
+    /// [`DIVISION_PLACES`] places after the point, else rounded there (half
+    /// away from zero); `None` on division by zero or overflow.
+    pub fn checked_div(&self, other: &Self) -> Option<Self> {
+        if other.coef == 0 {
+            return None;
+        }
+        if self.coef == 0 {
+            return Some(Decimal::ZERO);
+        }
+        // quotient = a.coef / b.coef × 10^(a.exp − b.exp), computed at exponent −DIVISION_PLACES.
+        let k = i64::from(self.exp) - i64::from(other.exp) + i64::from(DIVISION_PLACES);
+        let (num, den) = if k >= 0 {
+            (self.coef.checked_mul(pow10(u32::try_from(k).ok()?)?)?, other.coef)
+        } else {
+            let shift = pow10(u32::try_from(-k).ok()?);
+            match shift.and_then(|s| other.coef.checked_mul(s)) {
+                Some(den) => (self.coef, den),
+                None => return Some(Decimal::ZERO),
+            }
+        };
+        let (mut q, r) = (num / den, num % den);
+        if r >= den - r {
+            q = q.checked_add(1)?;
+        }
+        Decimal::bounded(self.neg != other.neg, q, -DIVISION_PLACES)
+    }
+
+    /// The remainder of truncating division, with the sign of `self`
+    /// (`7 mod 2` is 1, `-7 mod 2` is -1); `None` when `other` is zero.
+    pub fn checked_rem(&self, other: &Self) -> Option<Self> {
+        if other.coef == 0 {
+            return None;
+        }
+        let (a, b, exp) = self.aligned(other)?;
+        Decimal::bounded(self.neg, a % b, exp)
+    }
+
+    /// Rounded to `places` digits after the point (negative: before it);
+    /// `None` beyond ±[`MAX_PLACES`].
+    pub fn round_to(&self, places: i64, mode: Rounding) -> Option<Self> {
+        if places.abs() > MAX_PLACES {
+            return None;
+        }
+        let target = i32::try_from(-places).ok()?;
+        if self.coef == 0 || self.exp >= target {
+            return Some(*self);
+        }
+        let drop = u32::try_from(i64::from(target) - i64::from(self.exp)).ok()?;
+        let (mut q, r, div) = match pow10(drop) {
+            Some(div) => (self.coef / div, self.coef % div, Some(div)),
+            None => (0, self.coef, None),
+        };
+        let up = match mode {
+            Rounding::HalfAway => div.is_some_and(|div| r >= div - r),
+            Rounding::Floor => self.neg && r > 0,
+            Rounding::Ceil => !self.neg && r > 0,
+        };
+        if up {
+            q = q.checked_add(1)?;
+        }
+        Decimal::bounded(self.neg, q, target)
+    }
+
+    /// The value as a whole number, when it is one and fits.
+    pub fn to_i64(&self) -> Option<i64> {
+        if self.coef == 0 {
+            return Some(0);
+        }
+        if self.exp < 0 {
+            return None;
+        }
+        let v = i64::try_from(self.coef.checked_mul(pow10(u32::try_from(self.exp).ok()?)?)?).ok()?;
+        Some(if self.neg { -v } else { v })
+    }
+}
+
 impl Ord for Decimal {
     fn cmp(&self, other: &Self) -> Ordering {
         match (self.neg, other.neg) {
@@ -252,6 +398,67 @@ mod tests {
         ] {
             assert!(Decimal::parse(s).is_err(), "{s:?}");
         }
+    }
+
+    #[test]
+    fn arithmetic_is_exact() {
+        let add = |a: &str, b: &str| d(a).checked_add(&d(b)).map(|x| x.to_string());
+        assert_eq!(add("0.1", "0.2").as_deref(), Some("0.3"));
+        assert_eq!(add("-0.37", "0.37").as_deref(), Some("0"));
+        assert_eq!(add("1", "-2.5").as_deref(), Some("-1.5"));
+        assert_eq!(
+            d("3").checked_sub(&d("0.01")).map(|x| x.to_string()).as_deref(),
+            Some("2.99")
+        );
+        assert_eq!(
+            d("1.5").checked_mul(&d("-2")).map(|x| x.to_string()).as_deref(),
+            Some("-3")
+        );
+        assert_eq!(
+            d("1").checked_div(&d("4")).map(|x| x.to_string()).as_deref(),
+            Some("0.25")
+        );
+        assert_eq!(
+            d("2").checked_div(&d("3")).map(|x| x.to_string()).as_deref(),
+            Some("0.66666666666666666667")
+        );
+        assert_eq!(d("1").checked_div(&d("0")), None);
+        assert_eq!(d("7").checked_rem(&d("2")).map(|x| x.to_string()).as_deref(), Some("1"));
+        assert_eq!(
+            d("-7").checked_rem(&d("2")).map(|x| x.to_string()).as_deref(),
+            Some("-1")
+        );
+        assert_eq!(
+            d("7.5").checked_rem(&d("2")).map(|x| x.to_string()).as_deref(),
+            Some("1.5")
+        );
+        assert_eq!(d("7").checked_rem(&d("0")), None);
+        assert_eq!(
+            d("1e38").checked_mul(&d("1e38")).map(|x| x.to_string()).as_deref(),
+            Some("1e76")
+        );
+        let big = d("99999999999999999999999999999999999999");
+        assert_eq!(big.checked_add(&d("1")).map(|x| x.to_string()).as_deref(), Some("1e38"));
+        assert_eq!(big.checked_add(&d("0.1")), None);
+    }
+
+    #[test]
+    fn rounds_to_places() {
+        let r = |a: &str, p: i64, m: Rounding| d(a).round_to(p, m).map(|x| x.to_string());
+        assert_eq!(r("2.345", 2, Rounding::HalfAway).as_deref(), Some("2.35"));
+        assert_eq!(r("-2.345", 2, Rounding::HalfAway).as_deref(), Some("-2.35"));
+        assert_eq!(r("2.344", 2, Rounding::HalfAway).as_deref(), Some("2.34"));
+        assert_eq!(r("2.349", 2, Rounding::Floor).as_deref(), Some("2.34"));
+        assert_eq!(r("-2.341", 2, Rounding::Floor).as_deref(), Some("-2.35"));
+        assert_eq!(r("2.341", 2, Rounding::Ceil).as_deref(), Some("2.35"));
+        assert_eq!(r("-2.349", 2, Rounding::Ceil).as_deref(), Some("-2.34"));
+        assert_eq!(r("1250", -2, Rounding::HalfAway).as_deref(), Some("1300"));
+        assert_eq!(r("7", 0, Rounding::Floor).as_deref(), Some("7"));
+        assert_eq!(r("0.5", 0, Rounding::HalfAway).as_deref(), Some("1"));
+        assert_eq!(r("1", 31, Rounding::Floor), None);
+        assert_eq!(d("1042").to_i64(), Some(1042));
+        assert_eq!(d("-4.2e1").to_i64(), Some(-42));
+        assert_eq!(d("4.2").to_i64(), None);
     }
 
     #[test]

@@ -8,7 +8,8 @@
 use crate::ast::Quantifier;
 use crate::date::Date;
 use crate::decimal::Decimal;
-use crate::ir::{Builtin, CExpr, CmpOp, Outcome, RuleSet, Template};
+use crate::decimal::Rounding;
+use crate::ir::{AggOp, ArithOp, Builtin, CExpr, CmpOp, DateUnit, Outcome, RuleSet, Template};
 use crate::record::{BankValue, Field, Record};
 use crate::text;
 use std::borrow::Cow;
@@ -548,10 +549,92 @@ impl<'a> Evaluator<'a> {
                     Quantifier::Any => Value::Bool(false),
                     Quantifier::All if unknown => Value::Absent,
                     Quantifier::All => Value::Bool(true),
+                    // Compiled as `CExpr::Aggregate`, never as a quantifier.
+                    Quantifier::Sum | Quantifier::Min | Quantifier::Max => Value::Absent,
                 }
             }
             CExpr::Fired(i) => Value::Bool(self.fired.get(*i as usize).copied().unwrap_or(false)),
+            CExpr::Today => Value::Date(self.opts.as_of),
+            CExpr::Arith(op, l, r) => match (self.eval(l), self.eval(r)) {
+                (Value::Num(a), Value::Num(b)) => arith(*op, &a, &b).map_or(Value::Absent, Value::Num),
+                _ => Value::Absent,
+            },
+            CExpr::DateShift(d, n, unit) => match self.eval(d) {
+                Value::Date(d) => shift(d, *n, *unit).map_or(Value::Absent, Value::Date),
+                _ => Value::Absent,
+            },
+            CExpr::Aggregate(op, list, body) => self.aggregate(*op, list, body),
         }
+    }
+
+    /// `sum/min/max(x in list: number)`: absent when the list is, when any
+    /// item's number is absent, or (`min`, `max`) when the list is empty.
+    fn aggregate(&mut self, op: AggOp, list: &'a CExpr, body: &'a CExpr) -> Value<'a> {
+        let Value::List(items) = self.eval(list) else {
+            return Value::Absent;
+        };
+        let mut acc: Option<Decimal> = (op == AggOp::Sum).then_some(Decimal::ZERO);
+        for item in items {
+            self.vars.push(Value::of(item));
+            let v = self.eval(body);
+            self.vars.pop();
+            let Value::Num(n) = v else { return Value::Absent };
+            acc = match (op, acc) {
+                (AggOp::Sum, Some(a)) => match a.checked_add(&n) {
+                    Some(s) => Some(s),
+                    None => return Value::Absent,
+                },
+                (AggOp::Min, Some(a)) => Some(a.min(n)),
+                (AggOp::Max, Some(a)) => Some(a.max(n)),
+                (_, None) => Some(n),
+            };
+        }
+        acc.map_or(Value::Absent, Value::Num)
+    }
+
+    /// The built-ins over numbers and dates, and those of a text and numbers.
+    fn call_values(&mut self, b: Builtin, args: &'a [CExpr]) -> Value<'a> {
+        let mut vals = args.iter().map(|a| self.eval(a)).collect::<Vec<_>>().into_iter();
+        let (a, c, d) = (vals.next(), vals.next(), vals.next());
+        let int = |v: &Option<Value<'_>>| match v {
+            Some(Value::Num(n)) => n.to_i64(),
+            _ => None,
+        };
+        let out = match (b, a) {
+            (Builtin::Upper, Some(Value::Text(t))) => Some(Value::Text(Cow::Owned(text::nfc(&t).to_uppercase()))),
+            (Builtin::Slice, Some(Value::Text(t))) => int(&c).zip(int(&d)).map(|(from, to)| {
+                let from = usize::try_from(from.max(0)).unwrap_or(usize::MAX);
+                let to = usize::try_from(to.max(0)).unwrap_or(usize::MAX);
+                let nfc = text::nfc(&t);
+                Value::Text(Cow::Owned(
+                    nfc.chars().skip(from).take(to.saturating_sub(from)).collect(),
+                ))
+            }),
+            (Builtin::CharAt, Some(Value::Text(t))) => int(&c)
+                .and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| text::nfc(&t).chars().nth(i))
+                .map(|ch| Value::Text(Cow::Owned(ch.to_string()))),
+            (Builtin::Number, Some(Value::Text(t))) => Decimal::parse(&t).ok().map(Value::Num),
+            (Builtin::DateFrom(layout), Some(Value::Text(t))) => layout.parse(&t).map(Value::Date),
+            (Builtin::YearsBetween, Some(Value::Date(from))) => match c {
+                Some(Value::Date(to)) => Some(Value::Num(Decimal::from_i64(from.years_until(&to)))),
+                _ => None,
+            },
+            (Builtin::DaysBetween, Some(Value::Date(from))) => match c {
+                Some(Value::Date(to)) => Some(Value::Num(Decimal::from_i64(to.unix_days() - from.unix_days()))),
+                _ => None,
+            },
+            (Builtin::Round | Builtin::Floor | Builtin::Ceil, Some(Value::Num(n))) => {
+                let mode = match b {
+                    Builtin::Round => Rounding::HalfAway,
+                    Builtin::Floor => Rounding::Floor,
+                    _ => Rounding::Ceil,
+                };
+                int(&c).and_then(|p| n.round_to(p, mode)).map(Value::Num)
+            }
+            _ => None,
+        };
+        out.unwrap_or(Value::Absent)
     }
 
     // Kept out of `eval`, so that the common nodes run in a small stack frame.
@@ -578,6 +661,21 @@ impl<'a> Evaluator<'a> {
                 .filter(|bank| bank.validity.holds(day) && bank.attrs.get(a as usize) == Some(&Field::Bool(true)))
                 .count();
             return Value::Num(Decimal::from_i64(i64::try_from(n).unwrap_or(i64::MAX)));
+        }
+        if matches!(
+            b,
+            Builtin::Upper
+                | Builtin::Slice
+                | Builtin::CharAt
+                | Builtin::Number
+                | Builtin::DateFrom(_)
+                | Builtin::YearsBetween
+                | Builtin::DaysBetween
+                | Builtin::Round
+                | Builtin::Floor
+                | Builtin::Ceil
+        ) {
+            return self.call_values(b, args);
         }
         if b == Builtin::Size {
             return match args.first().map(|a| self.eval(a)) {
@@ -662,8 +760,41 @@ impl<'a> Evaluator<'a> {
             Builtin::Luhn => Value::Bool(text::luhn(&s)),
             Builtin::Icao9303 => Value::Bool(text::icao9303(&s)),
             Builtin::Mod11_2 => Value::Bool(text::mod11_2(&s)),
-            Builtin::Present | Builtin::Size | Builtin::Mask | Builtin::CountBanks(_) => Value::Absent,
+            Builtin::Present
+            | Builtin::Size
+            | Builtin::Mask
+            | Builtin::CountBanks(_)
+            | Builtin::Upper
+            | Builtin::Slice
+            | Builtin::CharAt
+            | Builtin::Number
+            | Builtin::DateFrom(_)
+            | Builtin::YearsBetween
+            | Builtin::DaysBetween
+            | Builtin::Round
+            | Builtin::Floor
+            | Builtin::Ceil => Value::Absent,
         }
+    }
+}
+
+/// Exact arithmetic; `None` (absent) on division by zero or overflow.
+fn arith(op: ArithOp, a: &Decimal, b: &Decimal) -> Option<Decimal> {
+    match op {
+        ArithOp::Add => a.checked_add(b),
+        ArithOp::Sub => a.checked_sub(b),
+        ArithOp::Mul => a.checked_mul(b),
+        ArithOp::Div => a.checked_div(b),
+        ArithOp::Mod => a.checked_rem(b),
+    }
+}
+
+/// A date moved by `n` units; `None` outside the calendar's range.
+pub fn shift(d: Date, n: i64, unit: DateUnit) -> Option<Date> {
+    match unit {
+        DateUnit::Days => d.add_days(n),
+        DateUnit::Months => d.add_months(n),
+        DateUnit::Years => d.add_months(n.checked_mul(12)?),
     }
 }
 

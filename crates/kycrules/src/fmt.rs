@@ -145,6 +145,13 @@ impl Builder<'_> {
                 ]);
                 (self.leaf(span, head), Some("let"))
             }
+            Item::Set(d) => {
+                let head = Doc::Concat(vec![
+                    Doc::text(format!("set {} = ", d.name.node)),
+                    Doc::nest(CONTINUATION, expr::list(self.src(), &d.items)),
+                ]);
+                (self.leaf(span, head), Some("set"))
+            }
             Item::Message(m) => (self.message(m, span), None),
             Item::Rule(r) => (self.rule(r, span), None),
             Item::NextStep(n) => (self.next_step(n, span), None),

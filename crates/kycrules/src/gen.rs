@@ -129,6 +129,9 @@ pub struct Generator {
     outcomes: Vec<String>,
     required_root: Vec<String>,
     required_applicant: Vec<String>,
+    /// Set when the policy's application is not shaped as the foreign-national
+    /// one (documents and a bank card): records are then drawn from the schema alone.
+    generic: Option<Schema>,
 }
 
 impl Generator {
@@ -157,6 +160,7 @@ impl Generator {
             outcomes: enum_at(schema, &["review", "outcome"]),
             required_root: required_at(schema, &[]),
             required_applicant: required_at(schema, &["applicant"]),
+            generic: (!tailored(schema)).then(|| schema.clone()),
         }
     }
 
@@ -197,6 +201,18 @@ impl Generator {
     }
 
     fn application(&mut self) -> Node {
+        if let Some(schema) = self.generic.take() {
+            self.count += 1;
+            let mut node = self.record_of(&schema, 0, 0);
+            if let Node::Map(m) = &mut node
+                && let Some(id) = entry(m, "id")
+                && matches!(id, Node::Str(_))
+            {
+                *id = s(format!("G-{:07}", self.count));
+            }
+            self.generic = Some(schema);
+            return node;
+        }
         self.count += 1;
         let mut app = vec![("id".to_owned(), s(format!("G-{:07}", self.count)))];
         // A share of applications is made of valid parts only, so that a
@@ -233,6 +249,90 @@ impl Generator {
             self.defect(&mut app);
         }
         Node::Map(app)
+    }
+}
+
+/// Whether the schema has the parts the tailored generator fills: a list of
+/// documents with a `kind` enum and a bank card with a `bank`.
+fn tailored(schema: &Schema) -> bool {
+    matches!(field_type(schema, &["documents", "kind"]), Some(Type::Enum(_)))
+        && field_type(schema, &["bank_card", "bank"]) == Some(&Type::Bank)
+        && matches!(field_type(schema, &["applicant", "name"]), Some(Type::Text))
+}
+
+/// How deep the generic generator follows records and lists.
+const MAX_GENERIC_DEPTH: usize = 8;
+
+impl Generator {
+    /// A record of the schema, every field drawn from its type; an optional
+    /// field is left out now and then.
+    fn record_of(&mut self, schema: &Schema, record: u32, depth: usize) -> Node {
+        let Some(rec) = schema.records.get(record as usize) else {
+            return Node::Map(Vec::new());
+        };
+        let mut out = Vec::new();
+        for f in &rec.fields {
+            if (f.optional || f.default.is_some()) && self.rng.chance(25) {
+                continue;
+            }
+            out.push((f.name.clone(), self.value_of(schema, &f.ty, depth + 1)));
+        }
+        Node::Map(out)
+    }
+
+    fn value_of(&mut self, schema: &Schema, ty: &Type, depth: usize) -> Node {
+        match ty {
+            Type::Text => s(self.generic_text()),
+            Type::Bool => Node::Raw(if self.rng.chance(50) { "true" } else { "false" }.into()),
+            Type::Number => s(format!("{}.{:02}", self.rng.below(1000), self.rng.below(100))),
+            Type::Date => {
+                let days = i64::try_from(self.rng.below(160 * 366)).unwrap_or(0) - 70 * 365;
+                s(crate::date::Date::from_unix_days(days).to_string())
+            }
+            Type::Enum(e) => {
+                let values = schema.enums.get(*e as usize).cloned().unwrap_or_default();
+                self.pick_enum(&values, 0)
+            }
+            Type::Bank => {
+                let names: Vec<String> = self.banks.iter().flatten().cloned().collect();
+                match self.rng.pick(&names) {
+                    Some(n) if self.rng.chance(90) => s(n.clone()),
+                    _ => s(self.pick_str(material::UNKNOWN_BANKS)),
+                }
+            }
+            Type::List(inner) if depth < MAX_GENERIC_DEPTH => {
+                let n = self.rng.below(4);
+                Node::List((0..n).map(|_| self.value_of(schema, inner, depth + 1)).collect())
+            }
+            Type::Record(r) if depth < MAX_GENERIC_DEPTH => self.record_of(schema, *r, depth),
+            Type::List(_) => Node::List(Vec::new()),
+            Type::Record(_) => Node::Map(Vec::new()),
+        }
+    }
+
+    /// A text of no particular meaning: a name in one of several scripts, or
+    /// a run of digits (sometimes with an ISO 7064 MOD 11-2 check character).
+    fn generic_text(&mut self) -> String {
+        match self.rng.below(4) {
+            0 => {
+                let clean = self.rng.chance(60);
+                self.name(clean)
+            }
+            1 => {
+                let len = 4 + self.rng.below(16);
+                self.rng.digits(len)
+            }
+            2 => {
+                let len = 8 + self.rng.below(12);
+                let body = self.rng.digits(len);
+                let check = crate::text::mod11_2_check(&body);
+                format!("{body}{check}")
+            }
+            _ => {
+                let len = 6 + self.rng.below(8);
+                format!("1{}", self.rng.digits(len))
+            }
+        }
     }
 }
 

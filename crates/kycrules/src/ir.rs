@@ -310,6 +310,104 @@ pub enum CExpr {
     Call(Builtin, Vec<CExpr>),
     Quant(crate::ast::Quantifier, Box<CExpr>, Box<CExpr>),
     Fired(u32),
+    /// The evaluation date (`today`): the run's `--as-of`, or the record's own
+    /// date under an `as_of` declaration.
+    Today,
+    /// `a + b`, `a - b`, `a * b`, `a / b`, `a mod b` on exact decimals;
+    /// absent when either side is, on division by zero, or on overflow.
+    Arith(ArithOp, Box<CExpr>, Box<CExpr>),
+    /// A date moved by a signed amount of a calendar unit (`d + 30 days`).
+    DateShift(Box<CExpr>, i64, DateUnit),
+    /// `sum/min/max(x in list: number)`.
+    Aggregate(AggOp, Box<CExpr>, Box<CExpr>),
+}
+
+/// The arithmetic operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+}
+
+/// Calendar units of a duration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateUnit {
+    Days,
+    Months,
+    Years,
+}
+
+/// The aggregates over a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggOp {
+    Sum,
+    Min,
+    Max,
+}
+
+/// How `date(text, layout)` reads a text: `YYYY`, `MM`, `DD` and literal
+/// ASCII characters, at most 16 in all (checked by the compiler).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateLayout {
+    pub bytes: [u8; 16],
+    pub len: u8,
+}
+
+impl DateLayout {
+    pub const MAX: usize = 16;
+
+    /// A layout that holds `YYYY`, `MM` and `DD` once each and otherwise
+    /// printable ASCII characters other than those letters; `None` otherwise.
+    pub fn new(s: &str) -> Option<DateLayout> {
+        if s.len() > Self::MAX || !s.is_ascii() {
+            return None;
+        }
+        if s.matches("YYYY").count() != 1 || s.matches("MM").count() != 1 || s.matches("DD").count() != 1 {
+            return None;
+        }
+        let rest = s.replacen("YYYY", "", 1).replacen("MM", "", 1).replacen("DD", "", 1);
+        if rest
+            .chars()
+            .any(|c| matches!(c, 'Y' | 'M' | 'D') || !c.is_ascii_graphic())
+        {
+            return None;
+        }
+        let mut bytes = [0u8; 16];
+        bytes.get_mut(..s.len())?.copy_from_slice(s.as_bytes());
+        Some(DateLayout {
+            bytes,
+            len: u8::try_from(s.len()).ok()?,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(self.bytes.get(..usize::from(self.len)).unwrap_or(&[])).unwrap_or("")
+    }
+
+    /// The date a text spells in this layout, if it is a real date.
+    pub fn parse(&self, text: &str) -> Option<Date> {
+        let layout = self.as_str();
+        if text.len() != layout.len() || !text.is_ascii() {
+            return None;
+        }
+        let field = |pat: &str| -> Option<&str> {
+            let at = layout.find(pat)?;
+            let part = text.get(at..at + pat.len())?;
+            part.bytes().all(|b| b.is_ascii_digit()).then_some(part)
+        };
+        for (i, (l, t)) in layout.bytes().zip(text.bytes()).enumerate() {
+            let in_field = ["YYYY", "MM", "DD"]
+                .iter()
+                .any(|p| layout.find(p).is_some_and(|at| (at..at + p.len()).contains(&i)));
+            if !in_field && l != t {
+                return None;
+            }
+        }
+        Date::parse(&format!("{}-{}-{}", field("YYYY")?, field("MM")?, field("DD")?))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -353,4 +451,26 @@ pub enum Builtin {
     /// The number of banks in force (on the evaluation's date) whose `bool`
     /// attribute (by index into [`Banks::attributes`]) is true.
     CountBanks(u32),
+    /// `upper(text)`: upper case, character by character after NFC.
+    Upper,
+    /// `slice(text, from, to)`: characters `from` (inclusive) to `to`
+    /// (exclusive), counted from 0 after NFC; clamped to the text.
+    Slice,
+    /// `char_at(text, i)`: the character at `i` (from 0) after NFC, absent past the end.
+    CharAt,
+    /// `number(text)`: the decimal a text spells, absent when it spells none.
+    Number,
+    /// `date(text, "YYYYMMDD")`: absent when the text is no real date in that layout.
+    DateFrom(DateLayout),
+    /// `years_between(from, to)`: full years from one date to another; a
+    /// 29 February anniversary falls on 1 March in other years.
+    YearsBetween,
+    /// `days_between(from, to)`: days from one date to another (negative if before).
+    DaysBetween,
+    /// `round(number, places)`: half away from zero.
+    Round,
+    /// `floor(number, places)`: towards negative infinity.
+    Floor,
+    /// `ceil(number, places)`: towards positive infinity.
+    Ceil,
 }

@@ -2,7 +2,7 @@
 //!
 //! [`lint`] reads the spanned syntax tree of a policy that compiled without
 //! error, and its [`RuleSet`], and returns warnings with the codes `W0001` to
-//! `W0009` (documented in [`diag::CODES`]). Each lint is sound in the sense that
+//! `W0011` (documented in [`diag::CODES`]). Each lint is sound in the sense that
 //! matters to its reader: a warning names something that is really unused,
 //! ambiguous, constant or contradictory; where the analysis cannot tell, it
 //! stays silent.
@@ -20,6 +20,8 @@
 //! match because of their anchors or word boundaries (`a^`, `$a`, `\b\B`
 //! around a letter), which the parser treats as matchable.
 
+mod absent;
+mod dates;
 mod logic;
 mod uses;
 
@@ -74,6 +76,8 @@ pub fn lint(files: &[ast::File], rs: &RuleSet, sources: &SourceMap) -> Vec<Diagn
         unused_declarations(&decls, &used, &mut out);
     }
     empty_sets(&decls, rs, &used, &mut out);
+    dates::fixed_date_comparisons(&decls, &mut out);
+    absent::arithmetic_on_absent(&decls, &names, rs, &mut out);
     let mut allows = allow_comments(sources);
     out.retain(|d| !allowed(d, sources, &mut allows));
     // W0004 and W0007 are not looked for when the use analysis was cut short;
@@ -95,7 +99,7 @@ pub fn lint(files: &[ast::File], rs: &RuleSet, sources: &SourceMap) -> Vec<Diagn
                 .with_help("the warning no longer occurs: remove the code from the comment, or the comment")
         } else {
             d.with_label("not a lint code")
-                .with_help("lint codes are W0001 to W0009 (`kycrules codes`)")
+                .with_help("lint codes are W0001 to W0011 (`kycrules codes`)")
         });
     }
     diag::sort(&mut out);
@@ -175,7 +179,7 @@ impl<'a> Decls<'a> {
                 Item::Rule(r) => d.rules.push(r),
                 Item::NextStep(n) => d.next_steps.push(n),
                 Item::AsOf(a) => d.as_of.push(a),
-                Item::Policy(_) | Item::BankAttr(_) => {}
+                Item::Policy(_) | Item::BankAttr(_) | Item::Set(_) => {}
             }
         }
         d

@@ -62,6 +62,27 @@ pub fn unknown_shipped(spec: &str) -> Diagnostic {
         .with_help(format!("the embedded policies are {}", names.join(", ")))
 }
 
+/// The prefix that names a shipped policy other than the default: `shipped:NAME`.
+pub const SHIPPED_PREFIX: &str = "shipped:";
+
+/// The names of the shipped policies other than the default (`policies/<name>/`), sorted.
+pub fn shipped_names() -> Vec<&'static str> {
+    POLICIES
+        .iter()
+        .filter_map(|p| p.name.strip_prefix(SHIPPED_PREFIX))
+        .collect()
+}
+
+/// The sources of a shipped policy other than the default, by its name.
+pub fn embedded_named(name: &str) -> Option<SourceMap> {
+    let p = shipped(&format!("{SHIPPED_PREFIX}{name}"))?;
+    let mut map = SourceMap::default();
+    for (path, text) in p.files {
+        map.add(*path, *text);
+    }
+    Some(map)
+}
+
 /// Reads policy files and directories (recursively, `*.rules`, sorted); a
 /// path spelled `shipped` or `shipped:NAME` is that embedded policy.
 pub fn read(paths: &[PathBuf]) -> (SourceMap, Vec<Diagnostic>) {

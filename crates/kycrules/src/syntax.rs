@@ -288,7 +288,16 @@ fn friendly(rule: Rule) -> &'static str {
         Rule::op_ge => "`>=`",
         Rule::op_lt => "`<`",
         Rule::op_gt => "`>`",
-        Rule::quantifier | Rule::quantifier_kind => "`any`, `all` or `count`",
+        Rule::op_add => "`+`",
+        Rule::op_sub => "`-`",
+        Rule::op_mul => "`*`",
+        Rule::op_div => "`/`",
+        Rule::kw_mod | Rule::op_mod => "`mod`",
+        Rule::kw_set | Rule::set_decl => "`set`",
+        Rule::duration => "a duration such as `30 days`",
+        Rule::duration_amount => "a whole number",
+        Rule::duration_unit => "`days`, `months` or `years`",
+        Rule::quantifier | Rule::quantifier_kind => "`any`, `all`, `count`, `sum`, `min` or `max`",
         Rule::call => "a function call",
         Rule::rule_ref => "a rule id",
         Rule::list => "a list `[...]`",
@@ -322,6 +331,10 @@ fn pratt() -> &'static PrattParser<Rule> {
                 | Op::infix(Rule::op_ge, Assoc::Left)
                 | Op::infix(Rule::op_in, Assoc::Left)
                 | Op::infix(Rule::op_not_in, Assoc::Left))
+            .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+            .op(Op::infix(Rule::op_mul, Assoc::Left)
+                | Op::infix(Rule::op_div, Assoc::Left)
+                | Op::infix(Rule::op_mod, Assoc::Left))
     })
 }
 
@@ -357,6 +370,7 @@ impl Lower {
             Rule::rule_decl => Item::Rule(self.lower_rule(pair)?),
             Rule::next_step_decl => Item::NextStep(self.lower_next_step(pair)),
             Rule::as_of_decl => Item::AsOf(self.lower_as_of(pair)?),
+            Rule::set_decl => Item::Set(self.lower_set(pair)?),
             _ => return None,
         })
     }
@@ -749,6 +763,18 @@ impl Lower {
         })
     }
 
+    fn lower_set(&mut self, pair: Pair<Rule>) -> Option<SetDecl> {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner().filter(|p| p.as_rule() != Rule::kw_set);
+        let name = self.ident(inner.next()?);
+        let list = inner.next()?;
+        let mut items = Vec::new();
+        for p in list.into_inner() {
+            items.push(self.lower_expr(p, 1)?);
+        }
+        Some(SetDecl { name, items, span })
+    }
+
     fn lower_next_step(&mut self, pair: Pair<Rule>) -> NextStepDecl {
         let span = self.span(&pair);
         let mut steps = Vec::new();
@@ -828,6 +854,11 @@ impl Lower {
                     Rule::op_gt => BinOp::Gt,
                     Rule::op_ge => BinOp::Ge,
                     Rule::op_in => BinOp::In,
+                    Rule::op_add => BinOp::Add,
+                    Rule::op_sub => BinOp::Sub,
+                    Rule::op_mul => BinOp::Mul,
+                    Rule::op_div => BinOp::Div,
+                    Rule::op_mod => BinOp::Mod,
                     _ => BinOp::NotIn,
                 };
                 let s = lhs.span.to(rhs.span);
@@ -854,6 +885,16 @@ impl Lower {
                 return Some((Spanned::new(ExprKind::Path(parts), span), 1));
             }
             Rule::rule_ref => ExprKind::RuleRef(pair.as_str().to_string()),
+            Rule::duration => {
+                let mut inner = pair.into_inner();
+                let amount = inner.next()?.as_str().to_string();
+                let unit = match inner.next()?.as_str() {
+                    "day" | "days" => DurationUnit::Days,
+                    "month" | "months" => DurationUnit::Months,
+                    _ => DurationUnit::Years,
+                };
+                ExprKind::Duration(amount, unit)
+            }
             Rule::list => {
                 let mut items = Vec::new();
                 for p in pair.into_inner() {
@@ -884,6 +925,9 @@ impl Lower {
                 let kind = match inner.next()?.as_str() {
                     "any" => Quantifier::Any,
                     "all" => Quantifier::All,
+                    "sum" => Quantifier::Sum,
+                    "min" => Quantifier::Min,
+                    "max" => Quantifier::Max,
                     _ => Quantifier::Count,
                 };
                 let var = self.ident(inner.next()?);

@@ -186,6 +186,19 @@ pub fn mod11_2(s: &str) -> bool {
     }
 }
 
+/// The ISO 7064 MOD 11-2 check character of a run of digits (`X` for ten);
+/// non-digits count as zero.
+pub fn mod11_2_check(digits: &str) -> char {
+    let mut p: u32 = 0;
+    for c in digits.chars() {
+        p = ((p + c.to_digit(10).unwrap_or(0)) * 2) % 11;
+    }
+    match (12 - p % 11) % 11 {
+        10 => 'X',
+        d => char::from_digit(d, 10).unwrap_or('0'),
+    }
+}
+
 /// All but the last four characters replaced by `*`.
 pub fn mask(s: &str) -> String {
     let n = s.chars().count();
@@ -234,6 +247,11 @@ mod tests {
         assert!(!icao9303("L898902C37"));
         assert!(mod11_2("11010519491231002X"));
         assert!(!mod11_2("110105194912310021"));
+        assert_eq!(mod11_2_check("11010519491231002"), 'X');
+        for body in ["1", "12345", "9876543210123", "00000000000000000"] {
+            let full = format!("{body}{}", mod11_2_check(body));
+            assert!(mod11_2(&full), "{full}");
+        }
     }
 
     #[test]

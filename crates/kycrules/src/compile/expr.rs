@@ -44,7 +44,9 @@ pub const MAX_EVAL_DEPTH: usize = 512;
 fn height(e: &CExpr, lets: &[LetSlot]) -> usize {
     let sub = |xs: &mut dyn Iterator<Item = &CExpr>| xs.map(|x| height(x, lets)).max().unwrap_or(0);
     1 + match e {
-        CExpr::Const(_) | CExpr::Field(_) | CExpr::Var(..) | CExpr::Fired(_) => 0,
+        CExpr::Const(_) | CExpr::Field(_) | CExpr::Var(..) | CExpr::Fired(_) | CExpr::Today => 0,
+        CExpr::DateShift(x, ..) => height(x, lets),
+        CExpr::Arith(_, a, b) | CExpr::Aggregate(_, a, b) => height(a, lets).max(height(b, lets)),
         CExpr::Let(i) => lets.get(*i as usize).map_or(0, |l| l.height),
         CExpr::BankAttr(x, _) | CExpr::BankKnown(x) | CExpr::Not(x) => height(x, lets),
         CExpr::And(a, b) | CExpr::Or(a, b) | CExpr::Cmp(_, a, b) | CExpr::Quant(_, a, b) => {
@@ -131,7 +133,87 @@ fn describe(schema: &crate::ir::Schema, ty: &Type) -> String {
     }
 }
 
+/// The longest duration amount (`999999 days`): every date stays in years 0 to 9999 anyway.
+pub const MAX_DURATION: i64 = 999_999;
+
 impl<'a> Compiler<'a> {
+    pub(super) fn collect_sets(&mut self, decls: &[&'a ast::SetDecl]) {
+        for d in decls {
+            if self.sets.contains_key(&d.name.node) || self.let_decls.iter().any(|l| l.name.node == d.name.node) {
+                self.diags.push(Diagnostic::error(
+                    diag::DUPLICATE,
+                    format!("`set {}` is declared twice", d.name.node),
+                    d.name.span,
+                ));
+                continue;
+            }
+            let mut ok = true;
+            for item in &d.items {
+                let value = matches!(&item.node, ExprKind::Literal(_))
+                    || matches!(&item.node, ExprKind::Path(p) if p.len() == 1);
+                if !value {
+                    ok = false;
+                    self.diags.push(
+                        Diagnostic::error(diag::TYPE_MISMATCH, "a set holds plain values", item.span)
+                            .with_label("not a value")
+                            .with_help("write texts, numbers, dates, or the names of enum values or banks"),
+                    );
+                }
+            }
+            if d.items.is_empty() {
+                ok = false;
+                self.diags.push(
+                    Diagnostic::error(diag::TYPE_MISMATCH, format!("`set {}` is empty", d.name.node), d.span)
+                        .with_help("a set needs at least one value: `set name = [\"a\", \"b\"]`"),
+                );
+            }
+            if ok {
+                self.sets.insert(d.name.node.clone(), d);
+            }
+        }
+        // A set of literals is checked here, so that a set no rule uses is checked too.
+        for d in decls {
+            if self.sets.contains_key(&d.name.node)
+                && d.items.iter().all(|i| matches!(i.node, ExprKind::Literal(_)))
+                && let Some(first) = d.items.first()
+                && let Some((_, ty)) = self.expr(first, &mut Vec::new(), Ctx { fired_limit: 0 }, None)
+            {
+                for item in &d.items[1..] {
+                    if let Some((_, t)) = self.expr(item, &mut Vec::new(), Ctx { fired_limit: 0 }, Some(&ty)) {
+                        let _ = self.expect(&t, &ty, item.span, &format!("an item of `set {}`", d.name.node));
+                    }
+                }
+            }
+        }
+    }
+
+    /// A set's items compiled for a value of type `ty` (the left of `in`).
+    fn set_items(&mut self, d: &'a ast::SetDecl, ty: &Type, scope: &mut Scope, ctx: Ctx) -> Option<Vec<CExpr>> {
+        let mut out = Vec::new();
+        for item in &d.items {
+            let (c, t) = self.expr(item, scope, ctx, Some(ty))?;
+            self.expect(&t, ty, item.span, &format!("an item of `set {}`", d.name.node))?;
+            out.push(c);
+        }
+        Some(out)
+    }
+
+    /// A set as a message shows it: its items, separated by `, `.
+    fn set_text(d: &ast::SetDecl) -> String {
+        d.items
+            .iter()
+            .map(|i| match &i.node {
+                ExprKind::Literal(Literal::Text(t) | Literal::Number(t) | Literal::Date(t) | Literal::Name(t)) => {
+                    t.clone()
+                }
+                ExprKind::Literal(Literal::Bool(b)) => b.to_string(),
+                ExprKind::Path(p) => p.iter().map(|x| x.node.as_str()).collect::<Vec<_>>().join("."),
+                _ => String::new(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub(super) fn collect_lets(&mut self, decls: &[&'a ast::LetDecl]) {
         for d in decls {
             if let Some(&i) = self.let_index.get(&d.name.node) {
@@ -302,6 +384,12 @@ impl<'a> Compiler<'a> {
                         out.push(hole(e.clone(), ty));
                         continue;
                     }
+                    if !self.resolves(&name, &[])
+                        && let Some(d) = self.sets.get(&name)
+                    {
+                        out.push(Piece::Text(Self::set_text(d)));
+                        continue;
+                    }
                     let hole_span = self.find_in(span, &format!("{{{name}}}")).unwrap_or(span);
                     let path: Vec<ast::Ident> = name
                         .split('.')
@@ -436,6 +524,24 @@ impl<'a> Compiler<'a> {
                 );
                 None
             }
+            ExprKind::Duration(amount, unit) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        diag::TYPE_MISMATCH,
+                        format!(
+                            "a duration `{amount} {}` stands only after `+` or `-` with a date",
+                            unit.as_str()
+                        ),
+                        e.span,
+                    )
+                    .with_help(format!(
+                        "write `date + {amount} {}` or `date - {amount} {}`",
+                        unit.as_str(),
+                        unit.as_str()
+                    )),
+                );
+                None
+            }
             ExprKind::Not(inner) => {
                 let (c, ty) = self.expr(inner, scope, ctx, None)?;
                 self.expect(&ty, &Type::Bool, inner.span, "the operand of `not`")?;
@@ -460,6 +566,21 @@ impl<'a> Compiler<'a> {
                 let body_c = self.expr(body, scope, ctx, None);
                 scope.pop();
                 let (bc, bty) = body_c?;
+                let agg = match q {
+                    Quantifier::Sum => Some(crate::ir::AggOp::Sum),
+                    Quantifier::Min => Some(crate::ir::AggOp::Min),
+                    Quantifier::Max => Some(crate::ir::AggOp::Max),
+                    _ => None,
+                };
+                if let Some(agg) = agg {
+                    self.expect(
+                        &bty,
+                        &Type::Number,
+                        body.span,
+                        &format!("the value of `{}`", q.as_str()),
+                    )?;
+                    return Some((CExpr::Aggregate(agg, Box::new(lc), Box::new(bc)), Type::Number));
+                }
                 self.expect(
                     &bty,
                     &Type::Bool,
@@ -657,6 +778,23 @@ impl<'a> Compiler<'a> {
         scope: &Scope,
         hint: Option<&Type>,
     ) -> Option<(CExpr, Type)> {
+        if name.node == "today" && !matches!(hint, Some(Type::Enum(_) | Type::Bank)) {
+            return Some((CExpr::Today, Type::Date));
+        }
+        if self.sets.contains_key(&name.node) {
+            self.diags.push(
+                Diagnostic::error(
+                    diag::TYPE_MISMATCH,
+                    format!("the set `{}` stands only after `in` or `not in`", name.node),
+                    span,
+                )
+                .with_help(format!(
+                    "write `x in {}`, or `{{{}}}` in a message",
+                    name.node, name.node
+                )),
+            );
+            return None;
+        }
         match hint {
             Some(Type::Enum(e)) => {
                 let values = self.schema.enums.get(*e as usize).cloned().unwrap_or_default();
@@ -688,6 +826,8 @@ impl<'a> Compiler<'a> {
                     .map(|(n, _)| n.as_str())
                     .chain(self.let_decls.iter().map(|l| l.name.node.as_str()))
                     .chain(self.root_names())
+                    .chain(self.sets.keys().map(String::as_str))
+                    .chain(["today"])
                     .collect();
                 let h = suggest(&name.node, names).map(str::to_string);
                 self.diags.push(self.unknown_field_diag(&name.node, "", span, h));
@@ -719,16 +859,36 @@ impl<'a> Compiler<'a> {
             };
             return Some((e, Type::Bool));
         }
+        if op.is_arith() {
+            return self.arith(op, l, r, scope, ctx);
+        }
         if matches!(op, BinOp::In | BinOp::NotIn) {
             let (lc, lt) = self.expr(l, scope, ctx, None)?;
+            if let ExprKind::Path(p) = &r.node
+                && let [name] = p.as_slice()
+                && !self.resolves(&name.node, scope)
+                && let Some(&d) = self.sets.get(&name.node)
+            {
+                let out = self.set_items(d, &lt, scope, ctx)?;
+                let e = CExpr::In(Box::new(lc), out);
+                return Some((if op == BinOp::NotIn { CExpr::Not(Box::new(e)) } else { e }, Type::Bool));
+            }
             let ExprKind::List(items) = &r.node else {
                 self.diags.push(
                     Diagnostic::error(
                         diag::TYPE_MISMATCH,
-                        format!("`{}` needs a list `[...]` on its right", op.as_str()),
+                        format!("`{}` needs a list `[...]` or a `set` on its right", op.as_str()),
                         r.span,
                     )
-                    .with_help("write `x in [a, b, c]`"),
+                    .with_help(match &r.node {
+                        ExprKind::Path(p) if p.len() == 1 => {
+                            match suggest(&p[0].node, self.sets.keys().map(String::as_str)) {
+                                Some(h) => format!("did you mean the set `{h}`?"),
+                                None => "write `x in [a, b, c]`, or declare `set name = [a, b, c]`".to_string(),
+                            }
+                        }
+                        _ => "write `x in [a, b, c]`, or declare `set name = [a, b, c]`".to_string(),
+                    }),
                 );
                 return None;
             };
@@ -817,6 +977,101 @@ impl<'a> Compiler<'a> {
             return None;
         }
         Some((CExpr::Cmp(cmp, Box::new(lc), Box::new(rc)), Type::Bool))
+    }
+
+    /// `+ - * / mod` on numbers, and a date `+` or `-` a duration.
+    fn arith(&mut self, op: BinOp, l: &ast::Expr, r: &ast::Expr, scope: &mut Scope, ctx: Ctx) -> Option<(CExpr, Type)> {
+        use crate::ir::{ArithOp, DateUnit};
+        if let ExprKind::Duration(amount, unit) = &r.node {
+            let (lc, lt) = self.expr(l, scope, ctx, None)?;
+            if !matches!(op, BinOp::Add | BinOp::Sub) || lt != Type::Date {
+                self.diags.push(
+                    Diagnostic::error(
+                        diag::TYPE_MISMATCH,
+                        format!(
+                            "a duration is added to or subtracted from a date, not used with `{}` and {}",
+                            op.as_str(),
+                            describe(&self.schema, &lt)
+                        ),
+                        l.span.to(r.span),
+                    )
+                    .with_help(format!(
+                        "write `date + {amount} {}` or `date - {amount} {}`",
+                        unit.as_str(),
+                        unit.as_str()
+                    )),
+                );
+                return None;
+            }
+            let n = match amount.parse::<i64>() {
+                Ok(n) if n <= MAX_DURATION => n,
+                _ => {
+                    self.diags.push(
+                        Diagnostic::error(diag::LITERAL, format!("a duration of `{amount}` is too long"), r.span)
+                            .with_help(format!("a duration is at most {MAX_DURATION} days, months or years")),
+                    );
+                    return None;
+                }
+            };
+            let n = if op == BinOp::Sub { -n } else { n };
+            let unit = match unit {
+                ast::DurationUnit::Days => DateUnit::Days,
+                ast::DurationUnit::Months => DateUnit::Months,
+                ast::DurationUnit::Years => DateUnit::Years,
+            };
+            return Some((CExpr::DateShift(Box::new(lc), n, unit), Type::Date));
+        }
+        if let ExprKind::Duration(amount, unit) = &l.node {
+            self.diags.push(
+                Diagnostic::error(
+                    diag::TYPE_MISMATCH,
+                    format!("a duration `{amount} {}` comes after the date it moves", unit.as_str()),
+                    l.span,
+                )
+                .with_help(format!("write `date {} {amount} {}`", op.as_str(), unit.as_str())),
+            );
+            return None;
+        }
+        let lv = self.expr(l, scope, ctx, None);
+        let rv = self.expr(r, scope, ctx, None);
+        let ((lc, lt), (rc, rt)) = (lv?, rv?);
+        if lt == Type::Number && rt == Type::Number {
+            let aop = match op {
+                BinOp::Add => ArithOp::Add,
+                BinOp::Sub => ArithOp::Sub,
+                BinOp::Mul => ArithOp::Mul,
+                BinOp::Div => ArithOp::Div,
+                _ => ArithOp::Mod,
+            };
+            return Some((CExpr::Arith(aop, Box::new(lc), Box::new(rc)), Type::Number));
+        }
+        let help = match (&lt, &rt) {
+            (Type::Date, Type::Date) if op == BinOp::Sub => {
+                "for the days between two dates write `days_between(a, b)`; for full years, `years_between(a, b)`"
+                    .to_string()
+            }
+            (Type::Date, Type::Number) => format!("move a date by a duration: `date {} 30 days`", op.as_str()),
+            (Type::Text, _) | (_, Type::Text) => {
+                "arithmetic takes numbers; a text of digits becomes one with `number(text)`".to_string()
+            }
+            _ => "arithmetic takes two numbers".to_string(),
+        };
+        self.diags.push(
+            Diagnostic::error(
+                diag::TYPE_MISMATCH,
+                format!(
+                    "`{}` takes numbers, found {} and {}",
+                    op.as_str(),
+                    describe(&self.schema, &lt),
+                    describe(&self.schema, &rt)
+                ),
+                l.span.to(r.span),
+            )
+            .with_secondary(l.span, describe(&self.schema, &lt))
+            .with_secondary(r.span, describe(&self.schema, &rt))
+            .with_help(help),
+        );
+        None
     }
 
     /// A charset argument: a declared charset, a built-in class, or a text
@@ -1014,6 +1269,16 @@ impl<'a> Compiler<'a> {
             "mod11_2",
             "mask",
             "count_banks",
+            "upper",
+            "slice",
+            "char_at",
+            "number",
+            "date",
+            "years_between",
+            "days_between",
+            "round",
+            "floor",
+            "ceil",
         ];
         // (builtin, parameter types, result) for functions of plain values.
         let text1 = |b: B, ret: T| Some((b, vec![T::Text], ret));
@@ -1036,6 +1301,15 @@ impl<'a> Compiler<'a> {
             "ends_with" => Some((B::EndsWith, vec![T::Text, T::Text], T::Bool)),
             "contains" => Some((B::Contains, vec![T::Text, T::Text], T::Bool)),
             "strip_prefix" => Some((B::StripPrefix, vec![T::Text, T::Text], T::Text)),
+            "upper" => text1(B::Upper, T::Text),
+            "number" => text1(B::Number, T::Number),
+            "slice" => Some((B::Slice, vec![T::Text, T::Number, T::Number], T::Text)),
+            "char_at" => Some((B::CharAt, vec![T::Text, T::Number], T::Text)),
+            "years_between" => Some((B::YearsBetween, vec![T::Date, T::Date], T::Number)),
+            "days_between" => Some((B::DaysBetween, vec![T::Date, T::Date], T::Number)),
+            "round" => Some((B::Round, vec![T::Number, T::Number], T::Number)),
+            "floor" => Some((B::Floor, vec![T::Number, T::Number], T::Number)),
+            "ceil" => Some((B::Ceil, vec![T::Number, T::Number], T::Number)),
             _ => None,
         };
         let arity = |this: &mut Self, n: usize, usage: &str| -> Option<()> {
@@ -1120,6 +1394,37 @@ impl<'a> Compiler<'a> {
                 let c = text_and(self, scope);
                 let p = self.pattern_arg(&args[1]);
                 Some((CExpr::Call(B::Matches(p?), vec![c?]), T::Bool))
+            }
+            "date" => {
+                arity(self, 2, "date(text, \"YYYYMMDD\")")?;
+                let c = text_and(self, scope);
+                let layout = match &args[1].node {
+                    ExprKind::Literal(Literal::Text(l)) => match crate::ir::DateLayout::new(l) {
+                        Some(layout) => Some(layout),
+                        None => {
+                            self.diags.push(
+                                Diagnostic::error(diag::LITERAL, format!("`\"{l}\"` is not a date layout"), args[1].span)
+                                    .with_help(format!(
+                                        "a layout holds `YYYY`, `MM` and `DD` once each and other ASCII characters, at most {} in all, e.g. \"YYYYMMDD\" or \"DD/MM/YYYY\"",
+                                        crate::ir::DateLayout::MAX
+                                    )),
+                            );
+                            None
+                        }
+                    },
+                    _ => {
+                        self.diags.push(
+                            Diagnostic::error(
+                                diag::TYPE_MISMATCH,
+                                "the layout of `date` is a quoted text",
+                                args[1].span,
+                            )
+                            .with_help("write the layout where it is used: `date(text, \"YYYYMMDD\")`"),
+                        );
+                        None
+                    }
+                };
+                Some((CExpr::Call(B::DateFrom(layout?), vec![c?]), T::Date))
             }
             "present" => {
                 arity(self, 1, "present(field)")?;

@@ -116,6 +116,9 @@ pub(crate) struct Compiler<'a> {
     rules: Vec<Rule>,
     next_steps: Vec<NextStep>,
     as_of: Option<crate::ir::AsOfField>,
+    /// `set` declarations by name; compiled where they are used, so that a
+    /// set of enum values or banks takes its type from the other side of `in`.
+    sets: HashMap<String, &'a ast::SetDecl>,
 }
 
 /// What an expression may refer to where it stands.
@@ -178,6 +181,7 @@ impl<'a> Compiler<'a> {
             }
         }
         self.collect_messages(&of_kind!(Message));
+        self.collect_sets(&of_kind!(Set));
         self.collect_lets(&of_kind!(Let));
         for r in of_kind!(Rule) {
             self.rule(r);

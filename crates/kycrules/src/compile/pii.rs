@@ -55,7 +55,9 @@ impl Compiler<'_> {
                 }
                 s
             }
-            CExpr::Const(_) | CExpr::Var(..) | CExpr::Fired(_) => false,
+            CExpr::Const(_) | CExpr::Var(..) | CExpr::Fired(_) | CExpr::Today => false,
+            CExpr::DateShift(x, ..) => sub(x),
+            CExpr::Arith(_, a, b) | CExpr::Aggregate(_, a, b) => sub(a) || sub(b),
             CExpr::BankAttr(x, _) | CExpr::BankKnown(x) | CExpr::Not(x) => sub(x),
             CExpr::And(a, b) | CExpr::Or(a, b) | CExpr::Cmp(_, a, b) | CExpr::Quant(_, a, b) => sub(a) || sub(b),
             CExpr::In(x, items) => sub(x) || items.iter().any(sub),

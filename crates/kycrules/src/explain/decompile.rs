@@ -8,7 +8,7 @@
 //! The text parses back to the same compiled expression.
 
 use crate::ast::Quantifier;
-use crate::ir::{Builtin, CExpr, CmpOp, RuleSet, Spelling, Type};
+use crate::ir::{AggOp, ArithOp, Builtin, CExpr, CmpOp, DateUnit, RuleSet, Spelling, Type};
 use crate::record::Field;
 use std::cell::RefCell;
 use std::fmt::Write as _;
@@ -26,7 +26,9 @@ const OR: u8 = 1;
 const AND: u8 = 2;
 const NOT: u8 = 3;
 const CMP: u8 = 4;
-const ATOM: u8 = 5;
+const ADD: u8 = 5;
+const MUL: u8 = 6;
+const ATOM: u8 = 7;
 
 /// A field path's text, type and whether any field on it is `sensitive`.
 pub struct PathInfo {
@@ -125,6 +127,39 @@ impl<'a> Decompiler<'a> {
                 let id = self.rs.rules.get(*i as usize).map_or("?", |r| r.id.as_str());
                 let _ = write!(out, "fired({id})");
             }
+            CExpr::Today => out.push_str("today"),
+            CExpr::Arith(op, l, r) => {
+                let prec = if matches!(op, ArithOp::Add | ArithOp::Sub) {
+                    ADD
+                } else {
+                    MUL
+                };
+                self.write_binary(l, arith_str(*op), r, prec, scope, d, out);
+            }
+            CExpr::DateShift(x, n, unit) => {
+                self.write(x, scope, ADD, d, out);
+                let unit = match unit {
+                    DateUnit::Days => "days",
+                    DateUnit::Months => "months",
+                    DateUnit::Years => "years",
+                };
+                let sign = if *n < 0 { '-' } else { '+' };
+                let _ = write!(out, " {sign} {} {unit}", n.unsigned_abs());
+            }
+            CExpr::Aggregate(op, list, body) => {
+                let var = self.var_name(list, scope);
+                let elem = match self.type_of(list, scope) {
+                    Some(Type::List(t)) => Some(*t),
+                    _ => None,
+                };
+                let _ = write!(out, "{}({var} in ", agg_str(*op));
+                self.write(list, scope, 0, d, out);
+                out.push_str(": ");
+                scope.push((var, elem, false));
+                self.write(body, scope, 0, d, out);
+                scope.pop();
+                out.push(')');
+            }
         }
         if paren {
             out.push(')');
@@ -207,6 +242,7 @@ impl<'a> Decompiler<'a> {
                     .get(a as usize)
                     .map_or_else(|| "?".to_string(), |a| a.name.clone()),
             ),
+            Builtin::DateFrom(layout) => Some(quote(layout.as_str())),
             Builtin::Matches(p) => Some(match self.rs.pattern_spellings.get(p as usize) {
                 Some(Spelling::Name(n)) => n.clone(),
                 Some(Spelling::Literal(s)) if !s.contains(['"', '\n']) => format!("r\"{s}\""),
@@ -329,7 +365,8 @@ impl<'a> Decompiler<'a> {
                 .and_then(|d| self.type_at(d, &Scope::new(), depth + 1)),
             CExpr::BankAttr(_, a) => self.rs.banks.attributes.get(*a as usize).map(|a| a.ty.clone()),
             CExpr::Call(b, _) => Some(builtin_type(*b)),
-            CExpr::Quant(Quantifier::Count, ..) => Some(Type::Number),
+            CExpr::Quant(Quantifier::Count, ..) | CExpr::Arith(..) | CExpr::Aggregate(..) => Some(Type::Number),
+            CExpr::Today | CExpr::DateShift(..) => Some(Type::Date),
             CExpr::BankKnown(_)
             | CExpr::Not(_)
             | CExpr::And(..)
@@ -353,7 +390,9 @@ impl<'a> Decompiler<'a> {
         }
         let d = depth + 1;
         match e {
-            CExpr::Const(_) | CExpr::Fired(_) | CExpr::Call(Builtin::Mask, _) => false,
+            CExpr::Const(_) | CExpr::Fired(_) | CExpr::Today | CExpr::Call(Builtin::Mask, _) => false,
+            CExpr::DateShift(x, ..) => self.sensitive_at(x, scope, d),
+            CExpr::Arith(_, l, r) => self.sensitive_at(l, scope, d) || self.sensitive_at(r, scope, d),
             CExpr::Field(_) | CExpr::Var(..) => self.path_info(e, scope).sensitive,
             CExpr::Let(i) => {
                 let i = *i as usize;
@@ -378,7 +417,7 @@ impl<'a> Decompiler<'a> {
                 self.sensitive_at(x, scope, d) || items.iter().any(|i| self.sensitive_at(i, scope, d))
             }
             CExpr::Call(_, args) => args.iter().any(|a| self.sensitive_at(a, scope, d)),
-            CExpr::Quant(_, list, body) => {
+            CExpr::Quant(_, list, body) | CExpr::Aggregate(_, list, body) => {
                 if self.sensitive_at(list, scope, d) {
                     return true;
                 }
@@ -433,6 +472,8 @@ fn precedence(e: &CExpr) -> u8 {
         CExpr::Not(x) if matches!(x.as_ref(), CExpr::In(..)) => CMP,
         CExpr::Not(_) => NOT,
         CExpr::Cmp(..) | CExpr::In(..) => CMP,
+        CExpr::Arith(ArithOp::Add | ArithOp::Sub, ..) | CExpr::DateShift(..) => ADD,
+        CExpr::Arith(..) => MUL,
         _ => ATOM,
     }
 }
@@ -445,6 +486,24 @@ pub fn cmp_str(op: CmpOp) -> &'static str {
         CmpOp::Le => "<=",
         CmpOp::Gt => ">",
         CmpOp::Ge => ">=",
+    }
+}
+
+fn arith_str(op: ArithOp) -> &'static str {
+    match op {
+        ArithOp::Add => " + ",
+        ArithOp::Sub => " - ",
+        ArithOp::Mul => " * ",
+        ArithOp::Div => " / ",
+        ArithOp::Mod => " mod ",
+    }
+}
+
+fn agg_str(op: AggOp) -> &'static str {
+    match op {
+        AggOp::Sum => "sum",
+        AggOp::Min => "min",
+        AggOp::Max => "max",
     }
 }
 
@@ -481,12 +540,32 @@ pub fn builtin_name(b: Builtin) -> &'static str {
         Builtin::Mod11_2 => "mod11_2",
         Builtin::Mask => "mask",
         Builtin::CountBanks(_) => "count_banks",
+        Builtin::Upper => "upper",
+        Builtin::Slice => "slice",
+        Builtin::CharAt => "char_at",
+        Builtin::Number => "number",
+        Builtin::DateFrom(_) => "date",
+        Builtin::YearsBetween => "years_between",
+        Builtin::DaysBetween => "days_between",
+        Builtin::Round => "round",
+        Builtin::Floor => "floor",
+        Builtin::Ceil => "ceil",
     }
 }
 
 fn builtin_type(b: Builtin) -> Type {
     match b {
-        Builtin::Length | Builtin::Size | Builtin::CountBanks(_) => Type::Number,
+        Builtin::Length
+        | Builtin::Size
+        | Builtin::CountBanks(_)
+        | Builtin::Number
+        | Builtin::YearsBetween
+        | Builtin::DaysBetween
+        | Builtin::Round
+        | Builtin::Floor
+        | Builtin::Ceil => Type::Number,
+        Builtin::DateFrom(_) => Type::Date,
+        Builtin::Upper | Builtin::Slice | Builtin::CharAt => Type::Text,
         Builtin::Nfc
         | Builtin::Trim
         | Builtin::FoldSpace

@@ -102,7 +102,23 @@ impl<'a, 'e> Tracer<'a, 'e> {
 
     fn children(&mut self, e: &'a CExpr) -> Vec<Node> {
         match e {
-            CExpr::Const(_) | CExpr::Field(_) | CExpr::Var(..) | CExpr::Fired(_) | CExpr::Let(_) => Vec::new(),
+            CExpr::Const(_) | CExpr::Field(_) | CExpr::Var(..) | CExpr::Fired(_) | CExpr::Let(_) | CExpr::Today => {
+                Vec::new()
+            }
+            CExpr::Arith(_, l, r) => {
+                let mut out = self.operand(l);
+                out.extend(self.operand(r));
+                out
+            }
+            CExpr::DateShift(x, ..) => self.operand(x),
+            CExpr::Aggregate(op, list, body) => {
+                let q = match op {
+                    crate::ir::AggOp::Sum => Quantifier::Sum,
+                    crate::ir::AggOp::Min => Quantifier::Min,
+                    crate::ir::AggOp::Max => Quantifier::Max,
+                };
+                self.quantifier(q, list, body)
+            }
             CExpr::BankAttr(b, _) | CExpr::BankKnown(b) => self.operand(b),
             CExpr::Not(x) => match x.as_ref() {
                 CExpr::Call(..) | CExpr::BankAttr(..) | CExpr::BankKnown(..) | CExpr::Quant(..) => self.children(x),
@@ -252,7 +268,7 @@ impl<'a, 'e> Tracer<'a, 'e> {
             let decided = match q {
                 Quantifier::Any => n.value == Shown::Bool { value: true },
                 Quantifier::All => n.value == Shown::Bool { value: false },
-                Quantifier::Count => false,
+                Quantifier::Count | Quantifier::Sum | Quantifier::Min | Quantifier::Max => false,
             };
             out.push(n);
             if decided {

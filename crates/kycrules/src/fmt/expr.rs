@@ -18,7 +18,7 @@ fn prec(e: &Expr) -> u8 {
     match &e.node {
         ExprKind::Binary(op, ..) => op_prec(*op),
         ExprKind::Not(_) => 3,
-        _ => 5,
+        _ => 9,
     }
 }
 
@@ -26,6 +26,8 @@ fn op_prec(op: BinOp) -> u8 {
     match op {
         BinOp::Or => 1,
         BinOp::And => 2,
+        BinOp::Add | BinOp::Sub => 5,
+        BinOp::Mul | BinOp::Div | BinOp::Mod => 6,
         _ => 4,
     }
 }
@@ -36,11 +38,14 @@ pub fn expr(src: &str, e: &Expr) -> Doc {
         ExprKind::Literal(lit) => Doc::text(literal(src, e.span, lit)),
         ExprKind::Path(parts) => Doc::text(parts.iter().map(|p| p.node.as_str()).collect::<Vec<_>>().join(".")),
         ExprKind::RuleRef(id) => Doc::text(id.clone()),
-        ExprKind::List(items) => {
-            let mut parts = vec![Doc::text("[")];
-            comma_list(&mut parts, items.iter().map(|i| expr(src, i)));
-            parts.push(Doc::text("]"));
-            Doc::Concat(parts)
+        ExprKind::List(items) => list(src, items),
+        ExprKind::Duration(amount, unit) => {
+            let unit = unit.as_str();
+            if amount == "1" {
+                Doc::text(format!("1 {}", unit.trim_end_matches('s')))
+            } else {
+                Doc::text(format!("{amount} {unit}"))
+            }
         }
         ExprKind::Not(inner) => {
             let wrap = matches!(inner.node, ExprKind::Binary(..));
@@ -61,6 +66,14 @@ pub fn expr(src: &str, e: &Expr) -> Doc {
             Doc::text(")"),
         ]),
     }
+}
+
+/// A list `[a, b, c]`.
+pub fn list(src: &str, items: &[Expr]) -> Doc {
+    let mut parts = vec![Doc::text("[")];
+    comma_list(&mut parts, items.iter().map(|i| expr(src, i)));
+    parts.push(Doc::text("]"));
+    Doc::Concat(parts)
 }
 
 /// Items separated by `, `, each nested so that a break inside is indented.
@@ -101,7 +114,8 @@ fn binary(src: &str, e: &Expr, op: BinOp) -> Doc {
         first = l;
     }
     rights.reverse();
-    let comparison = level == 4;
+    // Comparisons and arithmetic stay on one line; `and` and `or` chains may break.
+    let comparison = level >= 4;
     // A `not` beside a comparison is always wrapped: `not a == b` means `not (a == b)`.
     let wrap = |x: &Expr, right: bool| {
         let p = prec(x);

@@ -235,7 +235,7 @@ impl<'n, 'a> Walker<'n, 'a> {
             return;
         }
         match &e.node {
-            ExprKind::Literal(_) | ExprKind::RuleRef(_) => {}
+            ExprKind::Literal(_) | ExprKind::RuleRef(_) | ExprKind::Duration(..) => {}
             ExprKind::Path(parts) => self.path(parts),
             ExprKind::List(items) => items.iter().for_each(|i| self.expr(i, depth + 1)),
             ExprKind::Not(x) => self.expr(x, depth + 1),
