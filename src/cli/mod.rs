@@ -7,6 +7,7 @@ mod explain;
 mod fmt;
 mod r#gen;
 mod lint;
+mod lsp;
 mod progress;
 mod test;
 
@@ -65,6 +66,8 @@ pub enum Command {
     Gen(r#gen::GenArgs),
     /// Explain a diagnostic code (`E0020`), or list every code.
     Codes(codes::CodesArgs),
+    /// Serve the policy language to an editor (Language Server Protocol on stdio).
+    Lsp(lsp::LspArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -203,6 +206,7 @@ pub fn run() -> ExitCode {
         Command::Diff(args) => diff::run(&args),
         Command::Gen(args) => r#gen::run(&args),
         Command::Codes(args) => codes::run(&args),
+        Command::Lsp(args) => lsp::run(&args),
     };
     status.into()
 }
