@@ -417,3 +417,46 @@ fn code_lenses_count_tests_and_sample_and_the_test_command_publishes_failures() 
     );
     s.finish();
 }
+
+#[test]
+fn the_vscode_extension_starts_the_server() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("editors/vscode");
+    let pkg: Value = serde_json::from_str(&std::fs::read_to_string(root.join("package.json")).unwrap()).unwrap();
+    assert_eq!(pkg["main"], "./extension.js");
+    assert_eq!(pkg["activationEvents"], json!(["onLanguage:kycrules"]));
+    assert!(pkg["dependencies"]["vscode-languageclient"].is_string());
+    let props = &pkg["contributes"]["configuration"]["properties"];
+    for key in ["kycrules.server.path", "kycrules.sample", "kycrules.debounceMs"] {
+        assert!(props.get(key).is_some(), "no setting {key}");
+    }
+    let js = std::fs::read_to_string(root.join("extension.js")).unwrap();
+    assert!(js.contains("args: [\"lsp\"]"), "the extension starts `kycrules lsp`");
+    assert!(js.contains("language: \"kycrules\""));
+}
+
+#[test]
+fn a_document_over_the_size_limit_gets_one_error_and_the_others_still_compile() {
+    let (mut s, _) = Session::start("large", json!({}));
+    s.open("10-rules.rules");
+    s.diagnostics("00-schema.rules");
+    s.diagnostics("10-rules.rules");
+    let limit = kycrules_lsp::MAX_DOCUMENT;
+    let mut big = s.text("10-rules.rules");
+    big.push_str(&format!("# {}\n", "x".repeat(limit - big.len())));
+    assert!(big.len() > limit);
+    s.change("10-rules.rules", 2, &big);
+    let schema = s.diagnostics("00-schema.rules");
+    let rules = s.diagnostics("10-rules.rules");
+    // The rules file counts as empty: its messages are gone, so the schema
+    // file is still checked (and warned about the fields no rule reads now).
+    assert!(schema["diagnostics"].as_array().unwrap().len() >= 2, "{schema}");
+    assert_eq!(rules["diagnostics"].as_array().unwrap().len(), 1, "{rules}");
+    let msg = rules["diagnostics"][0]["message"].as_str().unwrap();
+    assert!(msg.contains(&format!("more than the {limit}")), "{msg}");
+    assert_eq!(rules["diagnostics"][0]["code"], "E0003");
+    // Back under the limit, it compiles again.
+    let text = s.text("10-rules.rules");
+    s.change("10-rules.rules", 3, &text);
+    assert_eq!(s.diagnostics("10-rules.rules")["diagnostics"], json!([]));
+    s.finish();
+}

@@ -35,8 +35,7 @@ use text::{path_to_uri, uri_to_path};
 pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(20);
 /// The longest debounce a client may ask for.
 pub const MAX_DEBOUNCE: Duration = Duration::from_secs(5);
-/// The largest document the server accepts from the editor (as the engine's file limit).
-pub const MAX_DOCUMENT: usize = kycrules::policy::MAX_POLICY_FILE as usize;
+pub use project::MAX_DOCUMENT;
 
 /// Settings: from `initializationOptions` or `workspace/didChangeConfiguration`
 /// (`{"kycrules": {...}}`).
@@ -266,7 +265,7 @@ impl Server {
                 if let Some((dir, path)) = self.project_of(&uri) {
                     let mut counted = true;
                     if let Some(proj) = self.projects.get_mut(&dir) {
-                        proj.set_text(&path, bounded(text), version);
+                        proj.set_text(&path, Arc::from(text), version);
                         counted = proj.counted;
                     }
                     self.refresh(c, &dir);
@@ -285,7 +284,7 @@ impl Server {
                 let version = p.pointer("/textDocument/version").and_then(Value::as_i64);
                 if let (Some(text), Some((dir, path))) = (text, self.project_of(&uri)) {
                     if let Some(proj) = self.projects.get_mut(&dir) {
-                        proj.set_text(&path, bounded(text), version);
+                        proj.set_text(&path, Arc::from(text), version);
                     }
                     self.dirty.insert(dir, Instant::now() + self.config.debounce);
                 }
@@ -490,12 +489,6 @@ impl Server {
         self.test_uris = published;
         json!({"passed": passed, "failed": failed, "errors": errors, "problems": problems})
     }
-}
-
-/// A document's text, cut at the size limit (on a character boundary).
-fn bounded(text: &str) -> Arc<str> {
-    let end = kycrules::source::floor_char_boundary(text, MAX_DOCUMENT);
-    Arc::from(&text[..end])
 }
 
 fn send(c: &Connection, m: Message) {

@@ -23,6 +23,9 @@ pub const MAX_SAMPLE_RECORDS: usize = 100_000;
 pub const GENERATED_SAMPLE: usize = 1_000;
 /// The largest test file read.
 pub const MAX_TEST_FILE: u64 = 16 << 20;
+/// The largest document compiled (the engine's limit for a policy file); a
+/// larger one gets one error instead.
+pub const MAX_DOCUMENT: usize = kycrules::policy::MAX_POLICY_FILE as usize;
 /// The most `.rules` files of one policy directory.
 pub const MAX_FILES: usize = 1_000;
 
@@ -34,17 +37,37 @@ pub struct FileState {
     pub lines: Lines,
     /// The editor's version when the file is open.
     pub version: Option<i64>,
+    /// Why the file's text is not compiled (too large, unreadable): it then counts as empty.
+    pub problem: Option<String>,
 }
 
 impl FileState {
     pub fn new(path: PathBuf, text: Arc<str>, version: Option<i64>) -> Self {
-        FileState {
+        let mut f = FileState {
             uri: path_to_uri(&path),
-            lines: Lines::new(&text),
+            lines: Lines::new(""),
             path,
-            text,
+            text: Arc::from(""),
             version,
+            problem: None,
+        };
+        f.set(text, version);
+        f
+    }
+
+    fn set(&mut self, text: Arc<str>, version: Option<i64>) {
+        self.version = version;
+        if text.len() > MAX_DOCUMENT {
+            self.problem = Some(format!(
+                "the file has {} bytes, more than the {MAX_DOCUMENT} a policy file may have: it is not compiled",
+                text.len()
+            ));
+            self.text = Arc::from("");
+        } else {
+            self.problem = None;
+            self.text = text;
         }
+        self.lines = Lines::new(&self.text);
     }
 }
 
@@ -84,8 +107,14 @@ impl Project {
     pub fn load(dir: &Path) -> Project {
         let mut files = Vec::new();
         for path in kycrules::files::collect(dir, &["rules"]).into_iter().take(MAX_FILES) {
-            let text = kycrules::files::read_file(&path, kycrules::policy::MAX_POLICY_FILE).unwrap_or_default();
-            files.push(FileState::new(path, text.into(), None));
+            match kycrules::files::read_file(&path, kycrules::policy::MAX_POLICY_FILE) {
+                Ok(text) => files.push(FileState::new(path, text.into(), None)),
+                Err(e) => {
+                    let mut f = FileState::new(path, Arc::from(""), None);
+                    f.problem = Some(format!("cannot read the file: {e}"));
+                    files.push(f);
+                }
+            }
         }
         Project {
             dir: dir.to_path_buf(),
@@ -104,11 +133,7 @@ impl Project {
     /// Sets a file's text (adding the file if it is new), keeping the files sorted.
     pub fn set_text(&mut self, path: &Path, text: Arc<str>, version: Option<i64>) {
         match self.files.iter_mut().find(|f| f.path == path) {
-            Some(f) => {
-                f.lines = Lines::new(&text);
-                f.text = text;
-                f.version = version;
-            }
+            Some(f) => f.set(text, version),
             None => {
                 self.files.push(FileState::new(path.to_path_buf(), text, version));
                 self.files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -152,7 +177,20 @@ impl Project {
         let Some(a) = &self.analysis else {
             return Vec::new();
         };
-        let mut per_file: Vec<Vec<Value>> = vec![Vec::new(); self.files.len()];
+        let mut per_file: Vec<Vec<Value>> = self
+            .files
+            .iter()
+            .map(|f| match &f.problem {
+                Some(p) => vec![json!({
+                    "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+                    "severity": 1,
+                    "code": diag::READ,
+                    "source": "kycrules",
+                    "message": p,
+                })],
+                None => Vec::new(),
+            })
+            .collect();
         for d in &a.diagnostics {
             let file = d.span.map_or(0, |s| s.file as usize);
             let (Some(f), Some(out)) = (self.files.get(file), per_file.get_mut(file)) else {
