@@ -460,3 +460,105 @@ fn a_document_over_the_size_limit_gets_one_error_and_the_others_still_compile() 
     assert_eq!(s.diagnostics("10-rules.rules")["diagnostics"], json!([]));
     s.finish();
 }
+
+#[test]
+fn every_position_of_whole_and_cut_files_gets_an_answer() {
+    let (mut s, _) = Session::start("everywhere", json!({}));
+    s.open("10-rules.rules");
+    let full = s.text("10-rules.rules");
+    let uri = s.uri("10-rules.rules");
+    // The whole file, then cut in the middle of a rule (a syntax error).
+    let cut: String = full.chars().take(full.chars().count() / 3).collect();
+    for (version, text) in [(2, full.clone()), (3, cut)] {
+        s.change("10-rules.rules", version, &text);
+        for (line, l) in text.lines().enumerate() {
+            for character in (0..=l.encode_utf16().count()).step_by(3) {
+                for method in [
+                    "textDocument/hover",
+                    "textDocument/definition",
+                    "textDocument/completion",
+                ] {
+                    let pos = json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
+                    let v = s.client.request(method, pos).unwrap();
+                    assert!(v.get("result").is_some(), "{method} at {line}:{character}: {v}");
+                }
+            }
+        }
+        for method in [
+            "textDocument/documentSymbol",
+            "textDocument/foldingRange",
+            "textDocument/semanticTokens/full",
+            "textDocument/codeLens",
+            "textDocument/formatting",
+        ] {
+            let v = s
+                .client
+                .request(method, json!({"textDocument": {"uri": uri}, "options": {}}))
+                .unwrap();
+            assert!(v.get("result").is_some(), "{method}: {v}");
+        }
+    }
+    s.finish();
+}
+
+#[test]
+fn the_shipped_policy_is_clean_and_its_lenses_count_its_suite_and_generated_records() {
+    let dir = std::env::temp_dir().join(format!("kycrules-lsp-shipped-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    std::fs::create_dir_all(dir.join("tests")).unwrap();
+    for f in kycrules::files::collect(&rules, &["rules", "yaml"]) {
+        let rel = f.strip_prefix(&rules).unwrap();
+        std::fs::copy(&f, dir.join(rel)).unwrap();
+    }
+    let mut client = Client::start(env!("CARGO_BIN_EXE_kycrules"), &["lsp"]).unwrap();
+    client
+        .request(
+            "initialize",
+            json!({"processId": null, "rootUri": path_to_uri(&dir), "capabilities": {}}),
+        )
+        .unwrap();
+    client.notify("initialized", json!({})).unwrap();
+    let file = dir.join("20-applicant.rules");
+    let uri = path_to_uri(&file);
+    let text = std::fs::read_to_string(&file).unwrap();
+    client
+        .notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "kycrules", "version": 1, "text": text}}),
+        )
+        .unwrap();
+    for f in kycrules::files::collect(&dir, &["rules"]) {
+        let d = client.diagnostics(&path_to_uri(&f)).unwrap();
+        assert_eq!(d["diagnostics"], json!([]), "{}", f.display());
+    }
+    let lenses = client
+        .request("textDocument/codeLens", json!({"textDocument": {"uri": uri}}))
+        .unwrap();
+    let titles: Vec<&str> = lenses["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["command"]["title"].as_str().unwrap())
+        .collect();
+    assert!(!titles.is_empty());
+    // The shipped suite fires every rule; generated records fire some of this file's rules.
+    assert!(
+        titles
+            .iter()
+            .filter(|t| t.starts_with("fires in "))
+            .all(|t| !t.starts_with("fires in 0 ")),
+        "{titles:?}"
+    );
+    let sample: Vec<f64> = titles
+        .iter()
+        .filter_map(|t| t.strip_prefix("fires on ")?.split('%').next()?.parse().ok())
+        .collect();
+    assert!(sample.iter().any(|k| *k > 0.0), "{titles:?}");
+    assert!(
+        titles.iter().any(|t| t.contains("(1000 generated records")),
+        "{titles:?}"
+    );
+    assert_eq!(client.shutdown().unwrap(), Some(0));
+    let _ = std::fs::remove_dir_all(dir);
+}
