@@ -368,18 +368,21 @@ type Analyzed = (Vec<Option<ast::File>>, Option<RuleSet>, Vec<Diagnostic>);
 
 /// Parses every file, compiles what parsed, and lints a policy without errors.
 fn analyze(sources: &SourceMap) -> Analyzed {
-    let mut asts = Vec::new();
+    let mut parsed = Vec::new();
+    let mut parses = Vec::new();
     let mut diags = Vec::new();
     for (i, src) in sources.files.iter().enumerate() {
         match kycrules::syntax::parse(u32::try_from(i).unwrap_or(u32::MAX), &src.text) {
-            Ok(f) => asts.push(Some(f)),
+            Ok(f) => {
+                parsed.push(f);
+                parses.push(true);
+            }
             Err(mut d) => {
                 diags.append(&mut d);
-                asts.push(None);
+                parses.push(false);
             }
         }
     }
-    let parsed: Vec<ast::File> = asts.iter().flatten().cloned().collect();
     let syntax_errors = !diags.is_empty();
     let compiled = kycrules::compile::compile(&parsed, sources);
     let mut ruleset = None;
@@ -396,5 +399,10 @@ fn analyze(sources: &SourceMap) -> Analyzed {
         }
     }
     diag::sort(&mut diags);
+    let mut parsed = parsed.into_iter();
+    let asts = parses
+        .into_iter()
+        .map(|ok| if ok { parsed.next() } else { None })
+        .collect();
     (asts, ruleset, diags)
 }
