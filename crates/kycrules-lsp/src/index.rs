@@ -7,7 +7,7 @@
 //! than an error.
 
 use kycrules::ast::{self, CharsetTerm, Expr, ExprKind, Item, TypeExpr};
-use kycrules::source::Span;
+use kycrules::source::{SourceMap, Span};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -235,7 +235,7 @@ pub struct Index {
 }
 
 impl Index {
-    pub fn new(files: &[&ast::File]) -> Self {
+    pub fn new(files: &[&ast::File], sources: &SourceMap) -> Self {
         let mut ix = Index::default();
         for f in files {
             for item in &f.items {
@@ -245,6 +245,11 @@ impl Index {
         for f in files {
             for item in &f.items {
                 ix.uses(item);
+                if let Item::Message(m) = item {
+                    for (_, text) in &m.texts {
+                        ix.placeholders(text.span, sources);
+                    }
+                }
             }
         }
         ix.occs.sort_by_key(|o| (o.span.file, o.span.start, o.span.end));
@@ -375,6 +380,50 @@ impl Index {
             }
             Item::AsOf(d) => self.path(&d.field.node, &scope),
             _ => {}
+        }
+    }
+
+    /// The `{name}` placeholders of a message text, as written in the source:
+    /// lets and field paths (a rule's `with` names are the rule's own).
+    fn placeholders(&mut self, span: Span, sources: &SourceMap) {
+        let raw = sources.snippet(span);
+        let bytes = raw.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b == b'{' && bytes.get(i + 1) == Some(&b'{') {
+                i += 2;
+                continue;
+            }
+            // `\u{...}` is an escape, not a placeholder.
+            let escape = i >= 2 && bytes[i - 1] == b'u' && bytes[i - 2] == b'\\';
+            if b == b'{' && !escape {
+                let body_start = i + 1;
+                let Some(len) = raw[body_start..].find('}') else { return };
+                let body = &raw[body_start..body_start + len];
+                let lead = body.len() - body.trim_start().len();
+                let name = body.trim();
+                let ok = !name.is_empty()
+                    && name.split('.').all(|p| {
+                        p.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                            && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    });
+                if ok {
+                    let mut start = span.start as usize + body_start + lead;
+                    let idents: Vec<ast::Ident> = name
+                        .split('.')
+                        .map(|p| {
+                            let id = ast::Ident::new(p.to_string(), Span::new(span.file, start, start + p.len()));
+                            start += p.len() + 1;
+                            id
+                        })
+                        .collect();
+                    self.path(&idents, &[]);
+                }
+                i = body_start + len + 1;
+                continue;
+            }
+            i += 1;
         }
     }
 

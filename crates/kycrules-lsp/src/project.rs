@@ -157,7 +157,7 @@ impl Project {
         let (asts, ruleset, diagnostics) = kycrules::policy::with_large_stack(move || analyze(&for_thread));
         let index = {
             let parsed: Vec<&ast::File> = asts.iter().flatten().collect();
-            Index::new(&parsed)
+            Index::new(&parsed, &sources)
         };
         let policy = ruleset.map(|rs| {
             let warnings = diagnostics.clone();
