@@ -555,3 +555,56 @@ pub fn type_text(t: &TypeExpr) -> String {
         _ => "...".to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn index(text: &str) -> Index {
+        let mut sources = SourceMap::default();
+        sources.add("p.rules", text);
+        let file = kycrules::syntax::parse(0, text).unwrap();
+        Index::new(&[&file], &sources)
+    }
+
+    fn uses(ix: &Index, kind: Kind, name: &str, text: &str) -> Vec<String> {
+        ix.all(kind, name)
+            .map(|o| text[o.span.start as usize..o.span.end as usize].to_string())
+            .collect()
+    }
+
+    const POLICY: &str = r#"policy "p" version "1" languages en
+schema {
+  who: { name: text }
+  tags: list of { label: text }
+}
+let short = length(who.name) < 3
+rule r-short note {
+  on who.name
+  when short and any(t in tags: t.label == "x")
+  message m
+}
+message m {
+  en "{who.name} is short ({short}); \u{7B}not.a.placeholder} {{who.name}}"
+}
+"#;
+
+    #[test]
+    fn placeholders_count_as_uses_but_escapes_and_braces_do_not() {
+        let ix = index(POLICY);
+        assert_eq!(uses(&ix, Kind::Let, "short", POLICY), ["short", "short", "short"]);
+        // Declaration, `on`, `when`, and the one real placeholder.
+        assert_eq!(uses(&ix, Kind::Field, "who.name", POLICY).len(), 4);
+        assert_eq!(uses(&ix, Kind::Field, "tags.label", POLICY), ["label", "label"]);
+        assert!(ix.all(Kind::Field, "not.a.placeholder").next().is_none());
+        assert_eq!(uses(&ix, Kind::Builtin, "any", POLICY), ["any"]);
+    }
+
+    #[test]
+    fn unknown_names_contribute_nothing() {
+        let text = POLICY.replace("t.label == \"x\"", "nowhere.field == x");
+        let ix = index(&text);
+        assert!(ix.occs.iter().all(|o| !o.name.contains("nowhere")));
+    }
+}
