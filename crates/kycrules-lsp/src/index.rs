@@ -586,7 +586,7 @@ rule r-short note {
   message m
 }
 message m {
-  en "{who.name} is short ({short}); \u{7B}not.a.placeholder} {{who.name}}"
+  en "{who.name} is short ({short}); \u{263A} {{not.a.placeholder}}"
 }
 "#;
 
