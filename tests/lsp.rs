@@ -150,7 +150,7 @@ fn diagnostics_go_to_each_file_of_the_directory_with_codes() {
 
 #[test]
 fn a_broken_file_never_hides_the_others_diagnostics() {
-    let (mut s, _) = Session::start("broken", json!({"debounceMs": 300}));
+    let (mut s, _) = Session::start("broken", json!({"debounceMs": 1500}));
     s.open("00-schema.rules");
     s.open("10-rules.rules");
     for f in ["00-schema.rules", "10-rules.rules", "00-schema.rules", "10-rules.rules"] {
