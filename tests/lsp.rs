@@ -562,3 +562,30 @@ fn the_shipped_policy_is_clean_and_its_lenses_count_its_suite_and_generated_reco
     assert_eq!(client.shutdown().unwrap(), Some(0));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_save_rereads_the_files_that_are_not_open() {
+    let (mut s, _) = Session::start("save", json!({}));
+    s.open("10-rules.rules");
+    s.diagnostics("00-schema.rules");
+    s.diagnostics("10-rules.rules");
+    // Another program changes the schema file on disk and adds a file.
+    let schema = s.text("00-schema.rules").replace("age: decimal", "age: decimall");
+    std::fs::write(s.dir.join("00-schema.rules"), schema).unwrap();
+    std::fs::write(s.dir.join("20-more.rules"), "let unused_more = true\n").unwrap();
+    let uri = s.uri("10-rules.rules");
+    s.client
+        .notify("textDocument/didSave", json!({"textDocument": {"uri": uri}}))
+        .unwrap();
+    let schema = s.diagnostics("00-schema.rules");
+    let codes: Vec<&str> = schema["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["E0026"], "{schema}");
+    s.diagnostics("10-rules.rules");
+    assert_eq!(s.diagnostics("20-more.rules")["diagnostics"], json!([]));
+    s.finish();
+}

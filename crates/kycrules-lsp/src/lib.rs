@@ -291,6 +291,9 @@ impl Server {
             }
             "textDocument/didSave" => {
                 if let Some((dir, _)) = self.project_of(&uri) {
+                    if let Some(proj) = self.projects.get_mut(&dir) {
+                        proj.reload_disk();
+                    }
                     self.refresh(c, &dir);
                     self.count(c, &dir);
                 }

@@ -126,6 +126,30 @@ impl Project {
         }
     }
 
+    /// Re-reads the files the editor does not hold open (they may have changed
+    /// on disk) and picks up `.rules` files added or removed since.
+    pub fn reload_disk(&mut self) {
+        let on_disk: Vec<PathBuf> = kycrules::files::collect(&self.dir, &["rules"])
+            .into_iter()
+            .take(MAX_FILES)
+            .collect();
+        self.files.retain(|f| f.version.is_some() || on_disk.contains(&f.path));
+        for path in on_disk {
+            if self.files.iter().any(|f| f.path == path && f.version.is_some()) {
+                continue;
+            }
+            match kycrules::files::read_file(&path, kycrules::policy::MAX_POLICY_FILE) {
+                Ok(text) => self.set_text(&path, text.into(), None),
+                Err(e) => {
+                    self.set_text(&path, Arc::from(""), None);
+                    if let Some(f) = self.files.iter_mut().find(|f| f.path == path) {
+                        f.problem = Some(format!("cannot read the file: {e}"));
+                    }
+                }
+            }
+        }
+    }
+
     pub fn file(&self, path: &Path) -> Option<(usize, &FileState)> {
         self.files.iter().enumerate().find(|(_, f)| f.path == path)
     }
