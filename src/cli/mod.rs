@@ -8,6 +8,7 @@ mod explain;
 mod fmt;
 mod r#gen;
 mod lint;
+mod lsp;
 mod progress;
 mod schema;
 mod test;
@@ -75,6 +76,8 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the manual page (roff) to stdout.
     Man(completions::ManArgs),
+    /// Serve the policy language to an editor (Language Server Protocol on stdio).
+    Lsp(lsp::LspArgs),
 }
 
 /// The exit codes, shown at the end of `--help`.
@@ -274,6 +277,7 @@ pub fn run() -> ExitCode {
         Command::Schema(args) => schema::run(&args),
         Command::Completions(args) => completions::run(&args),
         Command::Man(args) => completions::man(&args),
+        Command::Lsp(args) => lsp::run(&args),
     };
     status.into()
 }
