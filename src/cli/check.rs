@@ -5,7 +5,8 @@ use super::{ExitStatus, PolicyArgs, write_out};
 use clap::{Args, ValueEnum};
 use kycrules::batch;
 use kycrules::date::Date;
-use kycrules::eval::{self, DecisionKind, Options};
+use kycrules::eval::{DecisionKind, Options};
+use kycrules::exec;
 use kycrules::input::{self, Unit};
 use kycrules::ir::RuleSet;
 use kycrules::read::{Converted, to_record};
@@ -117,7 +118,8 @@ fn report_all(
     out: &mut impl Write,
 ) -> Result<(Summary, bool), String> {
     let json = JsonWriter::new(rs);
-    let work = |scratch: &mut eval::Scratch, group: Vec<Unit>| {
+    let program = exec::Program::new(rs);
+    let work = |scratch: &mut exec::Scratch, group: Vec<Unit>| {
         let mut counts = Summary::default();
         let mut text = Vec::with_capacity(group.len() * 768);
         for unit in group {
@@ -131,7 +133,7 @@ fn report_all(
             let o = Outcome {
                 id,
                 source,
-                result: record.map(|r| eval::evaluate_in(rs, &r, opts, scratch)),
+                result: record.map(|r| exec::evaluate_in(&program, rs, &r, opts, scratch)),
             };
             counts.add(o.decision());
             match format {
@@ -152,7 +154,7 @@ fn report_all(
         groups,
         batch::CHUNK,
         jobs,
-        eval::Scratch::default,
+        exec::Scratch::default,
         work,
         |(counts, text)| {
             for (total, n) in summary.counts.iter_mut().zip(counts.counts) {
