@@ -195,7 +195,16 @@ mod tests {
         for p in [r"1[3458]", r"^(a|b)$", r"^\d{3}$", r"^é$", r"^a$|^b$"] {
             assert!(Simple::new(p).is_none(), "{p}");
         }
+        // At most 64 steps: a longer pattern goes to the regex engine.
+        assert!(Simple::new(&format!("^{}$", "a".repeat(64))).is_some());
+        assert!(Simple::new(&format!("^{}$", "a".repeat(65))).is_none());
         let long = "1".repeat(200);
         assert_eq!(Simple::new(r"^1+$").unwrap().is_match(long.as_bytes()), None);
+        let longest = "1".repeat(127);
+        assert_eq!(Simple::new(r"^1+$").unwrap().is_match(longest.as_bytes()), Some(true));
+        assert_eq!(
+            Simple::new(r"^1+$").unwrap().is_match(&longest.as_bytes()[..0]),
+            Some(false)
+        );
     }
 }
