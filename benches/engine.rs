@@ -1,14 +1,18 @@
 //! Engine benchmarks: compiling the shipped policy, converting and evaluating
-//! generated applications, rendering JSON lines. The end-to-end run of the
+//! generated applications (the reference evaluator, the compiled one, and
+//! the hand-written baseline of `benches/baseline/`), rendering JSON lines. The end-to-end run of the
 //! binary is `benches/end_to_end.sh`. See BENCHMARKS.md.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "baseline/mod.rs"]
+mod baseline;
 mod cpu_time;
 
 use criterion::measurement::Measurement;
 use criterion::{BatchSize, Criterion, Throughput};
 use kycrules::date::Date;
 use kycrules::eval::{self, Options};
+use kycrules::exec;
 use kycrules::ir::RuleSet;
 use kycrules::record::Record;
 use kycrules::report::{JsonWriter, Outcome};
@@ -73,6 +77,15 @@ fn convert<M: Measurement + 'static>(c: &mut Criterion<M>) {
             }
         })
     });
+    let base_lines: Vec<&Vec<u8>> = lines.iter().filter(|l| baseline::Baseline::parse(l).is_ok()).collect();
+    g.throughput(Throughput::Elements(base_lines.len() as u64));
+    g.bench_function("baseline_serde_structs", |b| {
+        b.iter(|| {
+            for l in &base_lines {
+                black_box(baseline::Baseline::parse(l).is_ok());
+            }
+        })
+    });
     g.throughput(Throughput::Elements(values.len() as u64));
     g.bench_function("from_parsed_value", |b| {
         b.iter(|| {
@@ -101,6 +114,31 @@ fn evaluate<M: Measurement + 'static>(c: &mut Criterion<M>) {
         b.iter(|| {
             for r in &records {
                 black_box(eval::evaluate_in(&rs, r, opts, &mut scratch));
+            }
+        })
+    });
+    let program = exec::Program::new(&rs);
+    g.bench_function("compiled", |b| {
+        let mut scratch = exec::Scratch::default();
+        b.iter(|| {
+            for r in &records {
+                black_box(exec::evaluate_in(&program, &rs, r, opts, &mut scratch));
+            }
+        })
+    });
+    // The hand-written baseline on the same records (those the engine reads),
+    // parsed into its own structs beforehand.
+    let base = baseline::Baseline::new();
+    let apps: Vec<baseline::Application> = lines(&rs)
+        .iter()
+        .filter(|l| direct::json_record(l, &rs.schema, &rs.banks, as_of()).is_some())
+        .filter_map(|l| baseline::Baseline::parse(l).ok())
+        .collect();
+    assert_eq!(apps.len(), records.len());
+    g.bench_function("baseline", |b| {
+        b.iter(|| {
+            for a in &apps {
+                black_box(base.decide(a));
             }
         })
     });

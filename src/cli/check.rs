@@ -5,7 +5,8 @@ use super::{ExitStatus, PolicyArgs, write_out};
 use clap::{Args, ValueEnum};
 use kycrules::batch;
 use kycrules::date::Date;
-use kycrules::eval::{self, DecisionKind, Options};
+use kycrules::eval::{DecisionKind, Options};
+use kycrules::exec;
 use kycrules::html::CheckReport;
 use kycrules::input::{self, Unit};
 use kycrules::ir::RuleSet;
@@ -209,7 +210,8 @@ fn report_all(
     out: &mut impl Write,
 ) -> Result<(Summary, u64, bool, Option<CheckReport>), String> {
     let json = JsonWriter::new(rs);
-    let work = |scratch: &mut eval::Scratch, group: Vec<Unit>| {
+    let program = exec::Program::new(rs);
+    let work = |scratch: &mut exec::Scratch, group: Vec<Unit>| {
         let mut counts = Summary::default();
         let mut page = (format == Format::Html).then(|| CheckReport::new(rs));
         let mut text = Vec::with_capacity(group.len() * 768);
@@ -226,7 +228,7 @@ fn report_all(
             let o = Outcome {
                 id,
                 source,
-                result: record.map(|r| eval::evaluate_in(rs, &r, opts, scratch)),
+                result: record.map(|r| exec::evaluate_in(&program, rs, &r, opts, scratch)),
             };
             counts.add(o.decision());
             match format {
@@ -264,7 +266,7 @@ fn report_all(
         groups,
         batch::CHUNK,
         run.jobs,
-        eval::Scratch::default,
+        exec::Scratch::default,
         work,
         |done: Done| {
             for (total, n) in summary.counts.iter_mut().zip(done.counts.counts) {

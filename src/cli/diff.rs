@@ -9,6 +9,7 @@ use clap::Args;
 use kycrules::date::Date;
 use kycrules::diff::{self, Policies, RecordDiff, Summary};
 use kycrules::eval::Options;
+use kycrules::exec;
 use kycrules::html::{DiffReport, PolicySide};
 use kycrules::input;
 use kycrules::ir::RuleSet;
@@ -64,6 +65,11 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
         return ExitStatus::Error;
     };
     let p = Policies { old: &old, new: &new };
+    let (old_program, new_program) = (exec::Program::new(&old), exec::Program::new(&new));
+    let programs = diff::Programs {
+        old: &old_program,
+        new: &new_program,
+    };
     let stdout_tty = std::io::stdout().is_terminal();
     let format = args
         .run
@@ -86,7 +92,8 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut open = true;
-    let work = |_: &mut (), unit: input::Unit| diff::diff_record(p, unit.parse(), old_opts, new_opts);
+    let work =
+        |_: &mut (), unit: input::Unit| diff::diff_record_compiled(p, programs, unit.parse(), old_opts, new_opts);
     let chunk = kycrules::batch::CHUNK * kycrules::batch::GROUP;
     let result = kycrules::batch::ordered(
         input::read_units_as(inputs, args.run.input_format.into()),

@@ -19,7 +19,8 @@
 
 use crate::date::Date;
 use crate::diag::{self, Diagnostic};
-use crate::eval::{self, Options};
+use crate::eval::Options;
+use crate::exec;
 use crate::input::{self, InputRecord, Unit};
 use crate::ir::RuleSet;
 use crate::read::{Converted, to_record};
@@ -39,6 +40,8 @@ pub struct Policy {
 
 struct Inner {
     rules: RuleSet,
+    /// The rules compiled for evaluation.
+    program: exec::Program,
     sources: SourceMap,
     warnings: Vec<Diagnostic>,
     json: JsonWriter,
@@ -169,9 +172,11 @@ impl Policy {
     #[doc(hidden)]
     pub fn new(rules: RuleSet, sources: SourceMap, warnings: Vec<Diagnostic>) -> Policy {
         let json = JsonWriter::new(&rules);
+        let program = exec::Program::new(&rules);
         Policy {
             inner: Arc::new(Inner {
                 rules,
+                program,
                 sources,
                 warnings,
                 json,
@@ -240,11 +245,11 @@ impl Policy {
     /// Decides one unit of input, as `check` decides it.
     #[doc(hidden)]
     pub fn decide_unit(&self, unit: Unit, opts: &DecideOptions) -> Decided {
-        let mut scratch = eval::Scratch::default();
+        let mut scratch = exec::Scratch::default();
         self.decide_unit_in(unit, self.options(opts), &mut scratch)
     }
 
-    fn decide_unit_in(&self, unit: Unit, opts: Options, scratch: &mut eval::Scratch) -> Decided {
+    fn decide_unit_in(&self, unit: Unit, opts: Options, scratch: &mut exec::Scratch) -> Decided {
         let rs = &self.inner.rules;
         let Converted {
             source,
@@ -257,7 +262,7 @@ impl Policy {
             outcome: Outcome {
                 id,
                 source,
-                result: record.map(|r| eval::evaluate_in(rs, &r, opts, scratch)),
+                result: record.map(|r| exec::evaluate_in(&self.inner.program, rs, &r, opts, scratch)),
             },
         }
     }
@@ -299,7 +304,7 @@ impl Policy {
         let opts = self.options(opts);
         records
             .into_par_iter()
-            .map_init(eval::Scratch::default, |scratch, (source, bytes)| {
+            .map_init(exec::Scratch::default, |scratch, (source, bytes)| {
                 self.decide_unit_in(Unit::Json { source, bytes }, opts, scratch)
             })
             .collect()
@@ -310,7 +315,7 @@ impl Policy {
     /// decides each record lazily, in order, one answer per record.
     pub fn decide_files(&self, paths: Vec<PathBuf>, opts: &DecideOptions) -> impl Iterator<Item = Decided> + '_ {
         let opts = self.options(opts);
-        let mut scratch = eval::Scratch::default();
+        let mut scratch = exec::Scratch::default();
         input::read_units(paths).map(move |unit| self.decide_unit_in(unit, opts, &mut scratch))
     }
 

@@ -117,6 +117,11 @@ impl Charset {
         }
     }
 
+    /// The ASCII members as a bitmap: bit `b` is set when byte `b` is in the set.
+    pub fn ascii_bits(&self) -> u128 {
+        self.ascii
+    }
+
     /// The bitmap of the 256 characters from `start`.
     #[cold]
     fn page(&self, start: u32) -> [u64; 4] {

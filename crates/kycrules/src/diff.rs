@@ -111,6 +111,32 @@ pub fn diff_record(p: Policies<'_>, rec: InputRecord, old_opts: Options, new_opt
     compare(p, id, source, old, new)
 }
 
+/// The two policies compiled for evaluation, in the order of [`Policies`].
+#[derive(Clone, Copy)]
+pub struct Programs<'a> {
+    pub old: &'a crate::exec::Program,
+    pub new: &'a crate::exec::Program,
+}
+
+/// [`diff_record`] with the compiled evaluator (the one `kycrules diff` uses).
+pub fn diff_record_compiled(
+    p: Policies<'_>,
+    programs: Programs<'_>,
+    rec: InputRecord,
+    old_opts: Options,
+    new_opts: Options,
+) -> RecordDiff {
+    let InputRecord { source, id, value } = rec;
+    let (old, new) = match &value {
+        Ok(v) => (
+            crate::exec::evaluate_document(programs.old, p.old, v, old_opts),
+            crate::exec::evaluate_document(programs.new, p.new, v, new_opts),
+        ),
+        Err(e) => (Err(e.clone()), Err(e.clone())),
+    };
+    compare(p, id, source, old, new)
+}
+
 /// Compares the two verdicts of one record.
 pub fn compare(p: Policies<'_>, id: Option<String>, source: String, old: Verdict, new: Verdict) -> RecordDiff {
     let old_ids = fired_ids(p.old, &old);

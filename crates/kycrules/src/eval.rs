@@ -97,7 +97,8 @@ impl<'a> Value<'a> {
         }
     }
 
-    fn truth(&self) -> Option<bool> {
+    /// The truth of a value: `None` for an unknown or a value that is not a bool.
+    pub fn truth(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),
             _ => None,
@@ -343,6 +344,38 @@ impl<'a> Evaluator<'a> {
             Value::Bank(None, typed) => (*typed).to_string(),
             Value::Record(_) | Value::List(_) => String::new(),
         }
+    }
+
+    /// Whether rule `i` fired (for the compiled evaluator, `exec`).
+    pub fn fired(&self, i: usize) -> bool {
+        self.fired.get(i).copied().unwrap_or(false)
+    }
+
+    /// Records whether rule `i` fired (for `exec`).
+    pub fn set_fired(&mut self, i: usize, fired: bool) {
+        if let Some(f) = self.fired.get_mut(i) {
+            *f = fired;
+        }
+    }
+
+    /// The value of `let` number `i`, when computed already (for `exec`).
+    pub fn cached_let(&self, i: usize) -> Option<&Value<'a>> {
+        self.lets.get(i).and_then(Option::as_ref)
+    }
+
+    /// Keeps the value of `let` number `i` for the rest of the evaluation (for `exec`).
+    pub fn store_let(&mut self, i: usize, v: Value<'a>) {
+        if let Some(slot) = self.lets.get_mut(i) {
+            *slot = Some(v);
+        }
+    }
+
+    /// The quantifier variable `depth` levels out (0 = innermost), if bound.
+    pub fn var(&self, depth: u16) -> Option<&Value<'a>> {
+        self.vars
+            .len()
+            .checked_sub(1 + depth as usize)
+            .and_then(|i| self.vars.get(i))
     }
 
     /// Binds `v` as the innermost quantifier variable, as a quantifier's body
@@ -809,7 +842,7 @@ impl TrimCow for str {
 }
 
 /// Compares two values of one type; `None` when either is absent.
-fn compare(op: CmpOp, a: &Value<'_>, b: &Value<'_>) -> Option<bool> {
+pub fn compare(op: CmpOp, a: &Value<'_>, b: &Value<'_>) -> Option<bool> {
     use std::cmp::Ordering;
     let ord: Option<Ordering> = match (a, b) {
         (Value::Absent, _) | (_, Value::Absent) => return None,

@@ -45,6 +45,8 @@ pub mod direct;
 #[doc(hidden)]
 pub mod eval;
 #[doc(hidden)]
+pub mod exec;
+#[doc(hidden)]
 pub mod explain;
 #[doc(hidden)]
 pub mod files;

@@ -1,0 +1,965 @@
+//! The compiled evaluator: a [`RuleSet`]'s expressions turned once into
+//! nested closures, then run per record.
+//!
+//! Conditions are closures that return a truth value (`Option<bool>`, `None`
+//! for unknown) and never build a [`Value`]; field paths are read as slot
+//! offsets; sub-expressions that read nothing are folded to constants; `let`s
+//! are computed once per record and only when read (in the reference
+//! evaluator's cache, which both share); texts carry what is known of them
+//! (ASCII, NFC), cached per record for each text field, so that `length`,
+//! `nfc` and charset checks of ASCII text are byte loops; simple anchored
+//! patterns are matched without the regex engine (`pattern.rs`).
+//!
+//! Any expression kind this module does not specialise is evaluated by the
+//! reference tree walker, [`eval::Evaluator`], on the same state, and so are
+//! message texts: new kinds of expression work here the day they land.
+//! A differential property test (`tests/exec.rs`) keeps the two evaluators'
+//! decisions and messages identical.
+
+mod pattern;
+
+use crate::ast::Quantifier;
+use crate::decimal::Decimal;
+use crate::eval::{self, Decision, DecisionKind, Evaluator, Options, Value, Violation};
+use crate::ir::{Builtin, CExpr, CmpOp, Outcome, RuleSet};
+use crate::record::{Field, Record};
+use crate::text;
+use std::borrow::Cow;
+
+type Cond = Box<dyn for<'a> Fn(&mut Ev<'a>) -> Option<bool> + Send + Sync>;
+type Val = Box<dyn for<'a> Fn(&mut Ev<'a>) -> Value<'a> + Send + Sync>;
+type Txt = Box<dyn for<'a> Fn(&mut Ev<'a>) -> Option<Text<'a>> + Send + Sync>;
+
+/// What is known of a text: checked ASCII, checked not ASCII, known NFC.
+const ASCII: u8 = 1;
+const NOT_ASCII: u8 = 2;
+const NFC: u8 = 4;
+
+/// A text during evaluation, with what is known of it.
+struct Text<'a> {
+    s: Cow<'a, str>,
+    facts: u8,
+}
+
+impl Text<'_> {
+    fn is_ascii(&mut self) -> bool {
+        if self.facts & (ASCII | NOT_ASCII) == 0 {
+            self.facts |= facts_of(&self.s);
+        }
+        self.facts & ASCII != 0
+    }
+
+    /// The number of characters of its NFC form.
+    fn nfc_len(&mut self) -> usize {
+        if self.is_ascii() {
+            self.s.len()
+        } else if self.facts & NFC != 0 {
+            self.s.chars().count()
+        } else {
+            text::nfc(&self.s).chars().count()
+        }
+    }
+}
+
+fn facts_of(s: &str) -> u8 {
+    if s.is_ascii() { ASCII | NFC } else { NOT_ASCII }
+}
+
+/// The facts that survive a transformation that keeps ASCII text ASCII.
+fn keep_ascii(facts: u8) -> u8 {
+    if facts & ASCII != 0 { ASCII | NFC } else { 0 }
+}
+
+fn tri(v: Option<bool>) -> Value<'static> {
+    v.map_or(Value::Absent, Value::Bool)
+}
+
+/// A rule set compiled for evaluation. Built once per rule set
+/// ([`Program::new`]) and shared by every worker thread.
+pub struct Program {
+    /// The rule set's content hash and shape, to refuse another rule set.
+    hash: String,
+    rules: Vec<CRule>,
+    next_steps: Vec<Option<Cond>>,
+    let_cond: Vec<Cond>,
+    let_val: Vec<Val>,
+    let_txt: Vec<Txt>,
+    /// Constants read by reference (so that a value can borrow them).
+    consts: Vec<Field>,
+    /// Expressions left to the reference evaluator.
+    fallback: Vec<CExpr>,
+    /// The fast forms of the rule set's patterns.
+    patterns: Vec<Option<pattern::Simple>>,
+    /// How many text fields have a per-record facts cache.
+    fact_slots: usize,
+}
+
+impl std::fmt::Debug for Program {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Program")
+            .field("rules", &self.rules.len())
+            .field("fallbacks", &self.fallback.len())
+            .field("fact_slots", &self.fact_slots)
+            .finish_non_exhaustive()
+    }
+}
+
+struct CRule {
+    guard: Option<Cond>,
+    when: Cond,
+}
+
+/// The buffers of an evaluation, kept between evaluations (one per worker).
+#[derive(Debug, Default)]
+pub struct Scratch {
+    eval: eval::Scratch,
+    facts: Vec<u8>,
+    let_facts: Vec<u8>,
+}
+
+/// The state of one evaluation.
+struct Ev<'a> {
+    ev: Evaluator<'a>,
+    prog: &'a Program,
+    rs: &'a RuleSet,
+    root: &'a [Field],
+    /// Facts of text fields, by fact slot (0 = not looked at yet).
+    facts: Vec<u8>,
+    /// Facts of text `let`s, by `let` (0 = unknown).
+    let_facts: Vec<u8>,
+}
+
+impl<'a> Ev<'a> {
+    fn field_facts(&mut self, slot: usize, s: &str) -> u8 {
+        match self.facts.get_mut(slot) {
+            Some(f) if *f != 0 => *f,
+            Some(f) => {
+                *f = facts_of(s);
+                *f
+            }
+            None => 0,
+        }
+    }
+
+    fn constant(&self, k: usize) -> Value<'a> {
+        let p: &'a Program = self.prog;
+        p.consts.get(k).map_or(Value::Absent, Value::of)
+    }
+}
+
+static ABSENT: Field = Field::Absent;
+
+/// The field at a path of slots from `base`; absent when the path leaves the record.
+fn path<'a>(base: &'a [Field], slots: &[u16]) -> &'a Field {
+    let Some((last, init)) = slots.split_last() else {
+        return &ABSENT;
+    };
+    let mut cur = base;
+    for &s in init {
+        match cur.get(s as usize) {
+            Some(Field::Record(r)) => cur = r,
+            _ => return &ABSENT,
+        }
+    }
+    cur.get(*last as usize).unwrap_or(&ABSENT)
+}
+
+/// Where a plain read finds its field.
+#[derive(Clone)]
+enum Read {
+    Const(usize),
+    Root(Box<[u16]>),
+    Var(u16, Box<[u16]>),
+}
+
+impl Read {
+    fn get<'a>(&self, ev: &Ev<'a>) -> &'a Field {
+        match self {
+            Read::Const(k) => {
+                let p: &'a Program = ev.prog;
+                p.consts.get(*k).unwrap_or(&ABSENT)
+            }
+            Read::Root(slots) => path(ev.root, slots),
+            Read::Var(depth, slots) => match ev.ev.var(*depth) {
+                Some(Value::Record(r)) => {
+                    let r: &'a [Field] = r;
+                    path(r, slots)
+                }
+                _ => &ABSENT,
+            },
+        }
+    }
+}
+
+/// Compares two fields as [`eval::compare`] compares their values.
+fn compare_fields(op: CmpOp, a: &Field, b: &Field) -> Option<bool> {
+    use std::cmp::Ordering;
+    let ord: Ordering = match (a, b) {
+        (Field::Absent, _) | (_, Field::Absent) => return None,
+        (Field::Enum(x), Field::Enum(y)) => x.cmp(y),
+        (Field::Num(x), Field::Num(y)) => x.cmp(y),
+        (Field::Bool(x), Field::Bool(y)) => x.cmp(y),
+        (Field::Date(x), Field::Date(y)) => x.cmp(y),
+        (Field::Text(x), Field::Text(y)) => x.as_ref().cmp(y.as_ref()),
+        _ => return eval::compare(op, &Value::of(a), &Value::of(b)),
+    };
+    Some(match op {
+        CmpOp::Eq => ord == Ordering::Equal,
+        CmpOp::Ne => ord != Ordering::Equal,
+        CmpOp::Lt => ord == Ordering::Less,
+        CmpOp::Le => ord != Ordering::Greater,
+        CmpOp::Gt => ord == Ordering::Greater,
+        CmpOp::Ge => ord != Ordering::Less,
+    })
+}
+
+fn count(n: usize) -> Value<'static> {
+    Value::Num(Decimal::from_i64(i64::try_from(n).unwrap_or(i64::MAX)))
+}
+
+impl Program {
+    /// Compiles every rule, `let` and next step of `rs`.
+    pub fn new(rs: &RuleSet) -> Program {
+        let mut c = Compiler {
+            rs,
+            consts: Vec::new(),
+            fallback: Vec::new(),
+            fact_paths: Vec::new(),
+        };
+        let let_cond = rs.lets.iter().map(|e| c.cond(e)).collect();
+        let let_val = rs.lets.iter().map(|e| c.val(e)).collect();
+        let let_txt = rs.lets.iter().map(|e| c.txt(e)).collect();
+        let rules = rs
+            .rules
+            .iter()
+            .map(|r| CRule {
+                guard: r.guard.as_ref().map(|g| c.cond(g)),
+                when: c.cond(&r.when),
+            })
+            .collect();
+        let next_steps = rs
+            .next_steps
+            .iter()
+            .map(|s| s.condition.as_ref().map(|e| c.cond(e)))
+            .collect();
+        Program {
+            hash: rs.hash.clone(),
+            rules,
+            next_steps,
+            let_cond,
+            let_val,
+            let_txt,
+            consts: c.consts,
+            fallback: c.fallback,
+            patterns: rs.patterns.iter().map(|re| pattern::Simple::new(re.as_str())).collect(),
+            fact_slots: c.fact_paths.len(),
+        }
+    }
+
+    /// Whether this program was compiled from `rs` (same content and shape).
+    fn fits(&self, rs: &RuleSet) -> bool {
+        self.rules.len() == rs.rules.len()
+            && self.let_val.len() == rs.lets.len()
+            && self.next_steps.len() == rs.next_steps.len()
+            && self.patterns.len() == rs.patterns.len()
+            && self.hash == rs.hash
+    }
+}
+
+/// Evaluates every rule in force against one application, as
+/// [`eval::evaluate`] does.
+pub fn evaluate(prog: &Program, rs: &RuleSet, record: &Record, opts: Options) -> Decision {
+    evaluate_in(prog, rs, record, opts, &mut Scratch::default())
+}
+
+/// [`evaluate`], reusing the buffers of `scratch`. A program compiled from
+/// another rule set is not used: the reference evaluator decides instead.
+pub fn evaluate_in(prog: &Program, rs: &RuleSet, record: &Record, opts: Options, scratch: &mut Scratch) -> Decision {
+    if !prog.fits(rs) {
+        return eval::evaluate_in(rs, record, opts, &mut scratch.eval);
+    }
+    let Scratch {
+        eval,
+        mut facts,
+        mut let_facts,
+    } = std::mem::take(scratch);
+    facts.clear();
+    facts.resize(prog.fact_slots, 0);
+    let_facts.clear();
+    let_facts.resize(rs.lets.len(), 0);
+    let mut ev = Ev {
+        ev: Evaluator::with_scratch(rs, record, opts, eval),
+        prog,
+        rs,
+        root: &record.fields,
+        facts,
+        let_facts,
+    };
+    let decision = decide(&mut ev, opts);
+    *scratch = Scratch {
+        eval: ev.ev.into_scratch(),
+        facts: ev.facts,
+        let_facts: ev.let_facts,
+    };
+    decision
+}
+
+/// Converts a parsed document with the policy's schema and evaluates it, as
+/// [`eval::evaluate_document`] does.
+pub fn evaluate_document(
+    prog: &Program,
+    rs: &RuleSet,
+    value: &serde_json::Value,
+    opts: Options,
+) -> Result<Decision, String> {
+    let as_of = crate::input::record_date(rs.as_of.as_ref(), value, opts.as_of);
+    let opts = Options { as_of, ..opts };
+    crate::input::convert(value, &rs.schema, &rs.banks, as_of).map(|r| evaluate(prog, rs, &r, opts))
+}
+
+fn decide<'a>(ev: &mut Ev<'a>, opts: Options) -> Decision {
+    let prog: &'a Program = ev.prog;
+    let rs: &'a RuleSet = ev.rs;
+    let mut violations = Vec::new();
+    let mut worst: Option<Outcome> = None;
+    for (i, (rule, c)) in rs.rules.iter().zip(&prog.rules).enumerate() {
+        let fires = rule.validity.holds(opts.as_of)
+            && c.guard.as_ref().is_none_or(|g| g(ev) == Some(true))
+            && (c.when)(ev) == Some(true);
+        ev.ev.set_fired(i, fires);
+        if !fires {
+            continue;
+        }
+        if rule.outcome != Outcome::Note {
+            worst = worst.max(Some(rule.outcome));
+        }
+        let message = ev.ev.message(i);
+        violations.push(Violation { rule: i, message });
+    }
+    let decision = match worst {
+        None => DecisionKind::Accept,
+        Some(Outcome::Review | Outcome::Note) => DecisionKind::Review,
+        Some(Outcome::Limited) => DecisionKind::Limited,
+        Some(Outcome::Reject) => DecisionKind::Reject,
+    };
+    let next_step = match decision {
+        DecisionKind::Accept | DecisionKind::Review => prog
+            .next_steps
+            .iter()
+            .position(|s| s.as_ref().is_none_or(|c| c(ev) == Some(true))),
+        _ => None,
+    };
+    Decision {
+        decision,
+        next_step,
+        violations,
+    }
+}
+
+/// Whether an expression's value is a truth value (or unknown), whatever it reads.
+fn is_bool(e: &CExpr) -> bool {
+    match e {
+        CExpr::Not(_) | CExpr::And(..) | CExpr::Or(..) | CExpr::Cmp(..) | CExpr::Fired(_) | CExpr::In(..) => true,
+        CExpr::BankKnown(_) => true,
+        CExpr::Quant(q, ..) => *q != Quantifier::Count,
+        CExpr::Const(f) => matches!(f, Field::Bool(_)),
+        CExpr::Call(b, _) => matches!(
+            b,
+            Builtin::Only(_)
+                | Builtin::HasAny(_)
+                | Builtin::StartsWith
+                | Builtin::EndsWith
+                | Builtin::Contains
+                | Builtin::Matches(_)
+                | Builtin::Present
+                | Builtin::Luhn
+                | Builtin::Icao9303
+                | Builtin::Mod11_2
+        ),
+        _ => false,
+    }
+}
+
+/// Whether an expression reads the record, a variable, a `let` or a rule:
+/// one that does not is folded to its value at compile time.
+fn reads(e: &CExpr) -> bool {
+    match e {
+        CExpr::Const(_) => false,
+        CExpr::Field(_) | CExpr::Var(..) | CExpr::Let(_) | CExpr::Fired(_) | CExpr::Quant(..) => true,
+        CExpr::Aggregate(..) => true,
+        // The evaluation date, and what depends on it, is known only per record.
+        CExpr::Today | CExpr::Call(Builtin::CountBanks(_), _) => true,
+        // A masked value is shown in the message's language.
+        CExpr::Call(Builtin::Mask, _) => true,
+        CExpr::DateShift(x, ..) => reads(x),
+        CExpr::Arith(_, l, r) => reads(l) || reads(r),
+        CExpr::BankAttr(x, _) | CExpr::BankKnown(x) | CExpr::Not(x) => reads(x),
+        CExpr::And(l, r) | CExpr::Or(l, r) | CExpr::Cmp(_, l, r) => reads(l) || reads(r),
+        CExpr::In(x, items) => reads(x) || items.iter().any(reads),
+        CExpr::Call(_, args) => args.iter().any(reads),
+    }
+}
+
+struct Compiler<'r> {
+    rs: &'r RuleSet,
+    consts: Vec<Field>,
+    fallback: Vec<CExpr>,
+    /// The root paths of text fields with a facts cache, by fact slot.
+    fact_paths: Vec<Box<[u16]>>,
+}
+
+impl Compiler<'_> {
+    /// The value of an expression that reads nothing, when it is a scalar.
+    fn fold(&self, e: &CExpr) -> Option<Field> {
+        if matches!(e, CExpr::Const(_)) || reads(e) {
+            return None;
+        }
+        let empty = Record { fields: Box::new([]) };
+        let opts = Options {
+            lang: 0,
+            as_of: crate::date::Date::from_unix_days(0),
+        };
+        let mut ev = Evaluator::new(self.rs, &empty, opts);
+        Some(match ev.eval(e) {
+            Value::Absent => Field::Absent,
+            Value::Bool(b) => Field::Bool(b),
+            Value::Text(t) => Field::Text(t.into_owned().into_boxed_str()),
+            Value::Num(n) => Field::Num(n),
+            Value::Date(d) => Field::Date(d),
+            Value::Enum(i) => Field::Enum(i),
+            Value::Bank(..) | Value::Record(_) | Value::List(_) => return None,
+        })
+    }
+
+    fn constant(&mut self, f: Field) -> usize {
+        self.consts.push(f);
+        self.consts.len() - 1
+    }
+
+    fn fallback(&mut self, e: &CExpr) -> Val {
+        self.fallback.push(e.clone());
+        let k = self.fallback.len() - 1;
+        vf(move |ev| {
+            let p: &Program = ev.prog;
+            match p.fallback.get(k) {
+                Some(e) => ev.ev.eval(e),
+                None => Value::Absent,
+            }
+        })
+    }
+
+    /// A field read in place, for a constant or a path.
+    fn read(&mut self, e: &CExpr) -> Option<Read> {
+        match e {
+            CExpr::Const(f) => Some(Read::Const(self.constant(f.clone()))),
+            CExpr::Field(slots) if !slots.is_empty() => Some(Read::Root(slots.clone())),
+            CExpr::Var(depth, slots) if !slots.is_empty() => Some(Read::Var(*depth, slots.clone())),
+            _ => None,
+        }
+    }
+
+    fn fact_slot(&mut self, slots: &[u16]) -> usize {
+        match self.fact_paths.iter().position(|p| **p == *slots) {
+            Some(i) => i,
+            None => {
+                self.fact_paths.push(slots.into());
+                self.fact_paths.len() - 1
+            }
+        }
+    }
+
+    /// A condition: its truth, `None` when unknown.
+    fn cond(&mut self, e: &CExpr) -> Cond {
+        if let Some(f) = self.fold(e) {
+            let t = Value::of(&f).truth();
+            return cf(move |_| t);
+        }
+        match e {
+            CExpr::Const(f) => {
+                let t = Value::of(f).truth();
+                cf(move |_| t)
+            }
+            CExpr::Not(x) => {
+                let x = self.cond(x);
+                cf(move |ev| x(ev).map(|b| !b))
+            }
+            CExpr::And(l, r) => {
+                let (l, r) = (self.cond(l), self.cond(r));
+                cf(move |ev| match l(ev) {
+                    Some(false) => Some(false),
+                    lv => match (lv, r(ev)) {
+                        (_, Some(false)) => Some(false),
+                        (Some(true), Some(true)) => Some(true),
+                        _ => None,
+                    },
+                })
+            }
+            CExpr::Or(l, r) => {
+                let (l, r) = (self.cond(l), self.cond(r));
+                cf(move |ev| match l(ev) {
+                    Some(true) => Some(true),
+                    lv => match (lv, r(ev)) {
+                        (_, Some(true)) => Some(true),
+                        (Some(false), Some(false)) => Some(false),
+                        _ => None,
+                    },
+                })
+            }
+            CExpr::Cmp(op, l, r) => self.cmp(*op, l, r),
+            CExpr::Fired(i) => {
+                let i = *i as usize;
+                cf(move |ev| Some(ev.ev.fired(i)))
+            }
+            CExpr::Let(i) => {
+                let i = *i as usize;
+                if !self.rs.lets.get(i).is_some_and(is_bool) {
+                    let v = self.val(e);
+                    return cf(move |ev| v(ev).truth());
+                }
+                cf(move |ev| {
+                    if let Some(v) = ev.ev.cached_let(i) {
+                        return v.truth();
+                    }
+                    let p: &Program = ev.prog;
+                    let t = p.let_cond.get(i).and_then(|c| c(ev));
+                    ev.ev.store_let(i, tri(t));
+                    t
+                })
+            }
+            CExpr::In(x, items) => {
+                let x = self.val(x);
+                let items: Vec<Val> = items.iter().map(|i| self.val(i)).collect();
+                cf(move |ev| {
+                    let v = x(ev);
+                    if v == Value::Absent {
+                        return None;
+                    }
+                    let mut unknown = false;
+                    for item in &items {
+                        match eval::compare(CmpOp::Eq, &v, &item(ev)) {
+                            Some(true) => return Some(true),
+                            None => unknown = true,
+                            Some(false) => {}
+                        }
+                    }
+                    if unknown { None } else { Some(false) }
+                })
+            }
+            CExpr::Quant(q, list, body) if *q != Quantifier::Count => {
+                let all = *q == Quantifier::All;
+                let list = self.val(list);
+                let body = self.cond(body);
+                cf(move |ev| {
+                    let Value::List(items) = list(ev) else {
+                        return None;
+                    };
+                    let mut unknown = false;
+                    for item in items {
+                        ev.ev.bind(Value::of(item));
+                        let t = body(ev);
+                        ev.ev.unbind();
+                        match t {
+                            Some(true) if !all => return Some(true),
+                            Some(false) if all => return Some(false),
+                            None => unknown = true,
+                            _ => {}
+                        }
+                    }
+                    if unknown { None } else { Some(all) }
+                })
+            }
+            CExpr::BankKnown(b) => {
+                let b = self.val(b);
+                cf(move |ev| match b(ev) {
+                    Value::Bank(id, _) => Some(id.is_some()),
+                    _ => None,
+                })
+            }
+            CExpr::Call(b, args) => match self.call_cond(*b, args) {
+                Some(c) => c,
+                None => {
+                    let v = self.fallback(e);
+                    cf(move |ev| v(ev).truth())
+                }
+            },
+            _ => {
+                let v = self.val(e);
+                cf(move |ev| v(ev).truth())
+            }
+        }
+    }
+
+    fn cmp(&mut self, op: CmpOp, l: &CExpr, r: &CExpr) -> Cond {
+        if let (Some(a), Some(b)) = (self.read(l), self.read(r)) {
+            return cf(move |ev| compare_fields(op, a.get(ev), b.get(ev)));
+        }
+        if let (CmpOp::Eq | CmpOp::Ne, CExpr::Call(Builtin::NormalizeName, a), CExpr::Call(Builtin::NormalizeName, b)) =
+            (op, l, r)
+            && let ([a], [b]) = (a.as_slice(), b.as_slice())
+        {
+            let (a, b) = (self.txt(a), self.txt(b));
+            let eq = op == CmpOp::Eq;
+            return cf(move |ev| {
+                let a = a(ev)?;
+                let b = b(ev)?;
+                Some(text::same_name(&a.s, &b.s) == eq)
+            });
+        }
+        let (a, b) = (self.val(l), self.val(r));
+        cf(move |ev| {
+            let a = a(ev);
+            let b = b(ev);
+            eval::compare(op, &a, &b)
+        })
+    }
+
+    /// The built-ins whose value is a truth value, over texts.
+    fn call_cond(&mut self, b: Builtin, args: &[CExpr]) -> Option<Cond> {
+        Some(match (b, args) {
+            (Builtin::Only(c) | Builtin::HasAny(c), [x]) => {
+                let x = self.txt(x);
+                let c = c as usize;
+                let any = matches!(b, Builtin::HasAny(_));
+                cf(move |ev| {
+                    let mut t = x(ev)?;
+                    let rs: &RuleSet = ev.rs;
+                    let cs = rs.charsets.get(c)?;
+                    Some(if t.is_ascii() {
+                        let bits = cs.ascii_bits();
+                        let inside = |b: u8| bits & (1u128 << b) != 0;
+                        if any {
+                            t.s.bytes().any(inside)
+                        } else {
+                            t.s.bytes().all(inside)
+                        }
+                    } else if any {
+                        t.s.chars().any(|ch| cs.contains(ch))
+                    } else {
+                        t.s.chars().all(|ch| cs.contains(ch))
+                    })
+                })
+            }
+            (Builtin::StartsWith | Builtin::EndsWith | Builtin::Contains, [x, y]) => {
+                let (x, y) = (self.txt(x), self.txt(y));
+                cf(move |ev| {
+                    let s = x(ev)?;
+                    let t = y(ev)?;
+                    Some(match b {
+                        Builtin::StartsWith => s.s.starts_with(&*t.s),
+                        Builtin::EndsWith => s.s.ends_with(&*t.s),
+                        _ => s.s.contains(&*t.s),
+                    })
+                })
+            }
+            (Builtin::Matches(p), [x]) => {
+                let x = self.txt(x);
+                let p = p as usize;
+                cf(move |ev| {
+                    let t = x(ev)?;
+                    let prog: &Program = ev.prog;
+                    if let Some(Some(fast)) = prog.patterns.get(p)
+                        && let Some(m) = fast.is_match(t.s.as_bytes())
+                    {
+                        return Some(m);
+                    }
+                    ev.rs.patterns.get(p).map(|re| re.is_match(&t.s))
+                })
+            }
+            (Builtin::Luhn | Builtin::Icao9303 | Builtin::Mod11_2, [x]) => {
+                let x = self.txt(x);
+                let check: fn(&str) -> bool = match b {
+                    Builtin::Luhn => text::luhn,
+                    Builtin::Icao9303 => text::icao9303,
+                    _ => text::mod11_2,
+                };
+                cf(move |ev| x(ev).map(|t| check(&t.s)))
+            }
+            (Builtin::Present, [x]) => match self.read(x) {
+                Some(r) if !matches!(r, Read::Const(_)) => cf(move |ev| Some(!matches!(r.get(ev), Field::Absent))),
+                _ => {
+                    let x = self.val(x);
+                    cf(move |ev| Some(x(ev) != Value::Absent))
+                }
+            },
+            _ => return None,
+        })
+    }
+
+    /// A value.
+    fn val(&mut self, e: &CExpr) -> Val {
+        if let Some(f) = self.fold(e) {
+            let k = self.constant(f);
+            return vf(move |ev| ev.constant(k));
+        }
+        match e {
+            CExpr::Const(f) => {
+                let k = self.constant(f.clone());
+                vf(move |ev| ev.constant(k))
+            }
+            CExpr::Field(slots) if !slots.is_empty() => {
+                let slots = slots.clone();
+                vf(move |ev| Value::of(path(ev.root, &slots)))
+            }
+            CExpr::Var(depth, slots) => {
+                let (depth, slots) = (*depth, slots.clone());
+                vf(move |ev| match ev.ev.var(depth) {
+                    None => Value::Absent,
+                    Some(Value::Record(r)) => {
+                        let r = *r;
+                        if slots.is_empty() {
+                            Value::Record(r)
+                        } else {
+                            Value::of(path(r, &slots))
+                        }
+                    }
+                    Some(other) if slots.is_empty() => other.clone(),
+                    Some(_) => Value::Absent,
+                })
+            }
+            CExpr::Let(i) => {
+                let i = *i as usize;
+                vf(move |ev| {
+                    if let Some(v) = ev.ev.cached_let(i) {
+                        return v.clone();
+                    }
+                    let p: &Program = ev.prog;
+                    let v = p.let_val.get(i).map_or(Value::Absent, |f| f(ev));
+                    ev.ev.store_let(i, v.clone());
+                    v
+                })
+            }
+            CExpr::BankAttr(b, attr) => {
+                let b = self.val(b);
+                let attr = *attr as usize;
+                vf(move |ev| match b(ev) {
+                    Value::Bank(id, _) => {
+                        let rs: &RuleSet = ev.rs;
+                        let banks = &rs.banks;
+                        let field = id
+                            .and_then(|id| banks.list.get(id as usize))
+                            .and_then(|bank| bank.attrs.get(attr))
+                            .or_else(|| banks.attributes.get(attr).map(|a| &a.default));
+                        field.map_or(Value::Absent, Value::of)
+                    }
+                    _ => Value::Absent,
+                })
+            }
+            _ if is_bool(e) => {
+                let c = self.cond(e);
+                vf(move |ev| tri(c(ev)))
+            }
+            CExpr::Quant(Quantifier::Count, list, body) => {
+                let list = self.val(list);
+                let body = self.cond(body);
+                vf(move |ev| {
+                    let Value::List(items) = list(ev) else {
+                        return Value::Absent;
+                    };
+                    let mut n = 0usize;
+                    for item in items {
+                        ev.ev.bind(Value::of(item));
+                        if body(ev) == Some(true) {
+                            n += 1;
+                        }
+                        ev.ev.unbind();
+                    }
+                    count(n)
+                })
+            }
+            CExpr::Call(Builtin::Length, args) if args.len() == 1 => {
+                let x = args.first().map(|a| self.txt(a));
+                vf(move |ev| match x.as_ref().and_then(|x| x(ev)) {
+                    Some(mut t) => count(t.nfc_len()),
+                    None => Value::Absent,
+                })
+            }
+            CExpr::Call(b, args) if self.text_call(*b, args) => {
+                let t = self.txt(e);
+                vf(move |ev| t(ev).map_or(Value::Absent, |t| Value::Text(t.s)))
+            }
+            _ => self.fallback(e),
+        }
+    }
+
+    /// Whether [`txt`](Self::txt) compiles this call itself.
+    fn text_call(&self, b: Builtin, args: &[CExpr]) -> bool {
+        matches!(
+            (b, args.len()),
+            (
+                Builtin::Nfc
+                    | Builtin::Trim
+                    | Builtin::FoldSpace
+                    | Builtin::AsciiLower
+                    | Builtin::Lower
+                    | Builtin::NormalizeName
+                    | Builtin::Remove(_),
+                1
+            ) | (Builtin::StripPrefix, 2)
+        )
+    }
+
+    /// A text, with what is known of it; `None` for a value that is not a text.
+    fn txt(&mut self, e: &CExpr) -> Txt {
+        if self.fold(e).is_some() {
+            let v = self.val(e);
+            return tf(move |ev| match v(ev) {
+                Value::Text(s) => Some(Text { s, facts: 0 }),
+                _ => None,
+            });
+        }
+        match e {
+            CExpr::Field(slots) if !slots.is_empty() => {
+                let k = self.fact_slot(slots);
+                let slots = slots.clone();
+                tf(move |ev| match path(ev.root, &slots) {
+                    Field::Text(s) => {
+                        let facts = ev.field_facts(k, s);
+                        Some(Text {
+                            s: Cow::Borrowed(s),
+                            facts,
+                        })
+                    }
+                    _ => None,
+                })
+            }
+            CExpr::Let(i) => {
+                let i = *i as usize;
+                tf(move |ev| {
+                    if let Some(v) = ev.ev.cached_let(i) {
+                        return match v {
+                            Value::Text(s) => Some(Text {
+                                s: s.clone(),
+                                facts: ev.let_facts.get(i).copied().unwrap_or(0),
+                            }),
+                            _ => None,
+                        };
+                    }
+                    let p: &Program = ev.prog;
+                    let t = p.let_txt.get(i).and_then(|f| f(ev))?;
+                    ev.ev.store_let(i, Value::Text(t.s.clone()));
+                    if let Some(f) = ev.let_facts.get_mut(i) {
+                        *f = t.facts;
+                    }
+                    Some(t)
+                })
+            }
+            CExpr::Call(b, args) if self.text_call(*b, args) => {
+                let texts: Vec<Txt> = args.iter().map(|a| self.txt(a)).collect();
+                let mut texts = texts.into_iter();
+                let (Some(x), y) = (texts.next(), texts.next()) else {
+                    return self.txt_of_val(e);
+                };
+                match b {
+                    Builtin::Nfc => tf(move |ev| {
+                        let mut t = x(ev)?;
+                        if t.is_ascii() || t.facts & NFC != 0 {
+                            t.facts |= NFC;
+                            return Some(t);
+                        }
+                        let s = match t.s {
+                            Cow::Borrowed(b) => text::nfc(b),
+                            Cow::Owned(o) => Cow::Owned(text::nfc(&o).into_owned()),
+                        };
+                        Some(Text { s, facts: NFC })
+                    }),
+                    Builtin::Remove(c) => {
+                        let c = *c as usize;
+                        tf(move |ev| {
+                            let mut t = x(ev)?;
+                            let rs: &RuleSet = ev.rs;
+                            let cs = rs.charsets.get(c)?;
+                            let facts = keep_ascii(t.facts);
+                            if t.is_ascii() {
+                                let bits = cs.ascii_bits();
+                                let inside = |b: u8| bits & (1u128 << b) != 0;
+                                if !t.s.bytes().any(inside) {
+                                    return Some(Text { s: t.s, facts });
+                                }
+                                let out: String = t.s.chars().filter(|&ch| !inside(ch as u8)).collect();
+                                return Some(Text {
+                                    s: Cow::Owned(out),
+                                    facts,
+                                });
+                            }
+                            if !t.s.chars().any(|ch| cs.contains(ch)) {
+                                return Some(Text { s: t.s, facts });
+                            }
+                            let out: String = t.s.chars().filter(|&ch| !cs.contains(ch)).collect();
+                            Some(Text {
+                                s: Cow::Owned(out),
+                                facts,
+                            })
+                        })
+                    }
+                    Builtin::StripPrefix => {
+                        let Some(y) = y else {
+                            return self.txt_of_val(e);
+                        };
+                        tf(move |ev| {
+                            let t = x(ev)?;
+                            let prefix = y(ev)?;
+                            let facts = keep_ascii(t.facts);
+                            let s = match t.s {
+                                Cow::Borrowed(b) => Cow::Borrowed(b.strip_prefix(&*prefix.s).unwrap_or(b)),
+                                Cow::Owned(o) => match o.strip_prefix(&*prefix.s) {
+                                    Some(rest) => Cow::Owned(rest.to_string()),
+                                    None => Cow::Owned(o),
+                                },
+                            };
+                            Some(Text { s, facts })
+                        })
+                    }
+                    _ => {
+                        let f: for<'b> fn(&'b str) -> Cow<'b, str> = match b {
+                            Builtin::Trim => str_trim,
+                            Builtin::FoldSpace => text::fold_space,
+                            Builtin::AsciiLower => text::ascii_lower,
+                            Builtin::Lower => text::lower,
+                            _ => text::normalize_name,
+                        };
+                        tf(move |ev| {
+                            let t = x(ev)?;
+                            let facts = keep_ascii(t.facts);
+                            let s = match t.s {
+                                Cow::Borrowed(b) => f(b),
+                                Cow::Owned(o) => {
+                                    let changed = match f(&o) {
+                                        Cow::Borrowed(same) if same.len() == o.len() => None,
+                                        other => Some(other.into_owned()),
+                                    };
+                                    Cow::Owned(changed.unwrap_or(o))
+                                }
+                            };
+                            Some(Text { s, facts })
+                        })
+                    }
+                }
+            }
+            _ => self.txt_of_val(e),
+        }
+    }
+
+    fn txt_of_val(&mut self, e: &CExpr) -> Txt {
+        let v = self.val(e);
+        tf(move |ev| match v(ev) {
+            Value::Text(s) => Some(Text { s, facts: 0 }),
+            _ => None,
+        })
+    }
+}
+
+fn cf<F: for<'a> Fn(&mut Ev<'a>) -> Option<bool> + Send + Sync + 'static>(f: F) -> Cond {
+    Box::new(f)
+}
+
+fn vf<F: for<'a> Fn(&mut Ev<'a>) -> Value<'a> + Send + Sync + 'static>(f: F) -> Val {
+    Box::new(f)
+}
+
+fn tf<F: for<'a> Fn(&mut Ev<'a>) -> Option<Text<'a>> + Send + Sync + 'static>(f: F) -> Txt {
+    Box::new(f)
+}
+
+fn str_trim(s: &str) -> Cow<'_, str> {
+    Cow::Borrowed(s.trim())
+}

@@ -1,0 +1,185 @@
+//! The compiled evaluator (`exec`) against the reference tree walker
+//! (`eval`): over generated applications and generated policies, both give
+//! identical decisions, next steps and messages in every language.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use kycrules::eval::{self, Options};
+use kycrules::exec::{self, Program};
+use kycrules::ir::RuleSet;
+use kycrules::record::Record;
+use proptest::prelude::*;
+use proptest::sample::select;
+
+/// Generated applications (`kycrules gen`'s generator, every kind of defect),
+/// converted; the input errors among them are skipped.
+fn records(rs: &RuleSet, n: u64, seed: u64) -> Vec<Record> {
+    let mut out = Vec::new();
+    kycrules::r#gen::write(rs, n, seed, kycrules::r#gen::Format::Jsonl, &mut out).unwrap();
+    out.split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .filter_map(|l| kycrules::input::json_record(String::new(), l).value.ok())
+        .filter_map(|v| kycrules::input::convert(&v, &rs.schema, &rs.banks, as_of()).ok())
+        .collect()
+}
+
+/// Both evaluators on every record, in every language, with one reused
+/// scratch each (as the workers reuse theirs).
+fn assert_same(rs: &RuleSet, records: &[Record]) -> Result<(), TestCaseError> {
+    let program = Program::new(rs);
+    let mut scratch = exec::Scratch::default();
+    let mut reference = eval::Scratch::default();
+    for lang in 0..rs.languages.len() {
+        let opts = Options { lang, as_of: as_of() };
+        for r in records {
+            let want = eval::evaluate_in(rs, r, opts, &mut reference);
+            let got = exec::evaluate_in(&program, rs, r, opts, &mut scratch);
+            prop_assert_eq!(&got, &want, "record {:?}", r);
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn the_shipped_policy_decides_alike_on_the_bench_corpus() {
+    let rs = shipped();
+    let records = records(rs, 3000, 42);
+    assert!(records.len() > 2800, "{}", records.len());
+    assert_same(rs, &records).unwrap();
+}
+
+#[test]
+fn a_program_of_another_rule_set_is_not_used() {
+    let rs = shipped();
+    let mut sources = kycrules::policy::embedded();
+    sources.add(
+        "zz-extra.rules",
+        "rule always reject {\n  on id\n  when true\n  message always\n}\nmessage always {\n  en \"Always.\"\n  zh \"总是。\"\n}\n",
+    );
+    let other = kycrules::policy::build(&sources).ruleset.unwrap();
+    let wrong = Program::new(&other);
+    let opts = Options {
+        lang: 0,
+        as_of: as_of(),
+    };
+    for r in records(rs, 200, 7) {
+        assert_eq!(exec::evaluate(&wrong, rs, &r, opts), eval::evaluate(rs, &r, opts));
+    }
+}
+
+/// A condition over the shipped schema that touches every kind of expression
+/// and every built-in the compiled evaluator specialises, and some it leaves
+/// to the reference evaluator.
+fn condition() -> impl Strategy<Value = String> {
+    let leaf = select(
+        &[
+            "length(nfc(applicant.name)) > 8",
+            "length(trim(applicant.name)) < 4",
+            "length(applicant.phone) == 11",
+            "only(applicant.phone, \"0123456789+-\")",
+            "only(applicant.name, name_chars)",
+            "has_any(lower(applicant.name), \"aeiou\")",
+            "has_any(applicant.name, \"·.王\")",
+            "matches(remove(applicant.phone, \"-\"), r\"^\\+?[0-9]{6,14}$\")",
+            "matches(applicant.phone, r\"[0-9]{3}\")",
+            "matches(strip_prefix(applicant.phone, \"+86\"), mainland_mobile)",
+            "starts_with(strip_prefix(applicant.phone, \"+\"), \"86\")",
+            "ends_with(fold_space(applicant.name), \"n\")",
+            "contains(ascii_lower(applicant.name), \"john\")",
+            "normalize_name(applicant.name) == normalize_name(bank_card.holder_name)",
+            "normalize_name(applicant.name) != normalize_name(\"JOHN smith\")",
+            "bank_card.bank in [CMB, BOC, HZB]",
+            "bank_card.card_type not in [credit, passbook]",
+            "bank_card.bank.known",
+            "bank_card.bank.suspended",
+            "bank_card.bank != ICBC",
+            "present(bank_card.account_type)",
+            "bank_card.region == overseas",
+            "count(d in documents: d.kind == passport) >= 2",
+            "any(d in documents: present(d.number) and luhn(d.number))",
+            "all(d in documents: length(d.number) == 9)",
+            "any(d in documents: d.photo_legible)",
+            "mod11_2(bank_card.number)",
+            "icao9303(remove(bank_card.number, \" -\"))",
+            "verification.entered >= verification.deposited",
+            "verification.deposited in [0.5, 1, 0.37]",
+            "review.reason == \"fraud\"",
+            "review.outcome != failed",
+            "extra_flag",
+            "not extra_flag",
+            "length(extra_name) < 6",
+            "extra_name == \"john smith\"",
+            "char_name(first_outside(applicant.name, name_chars)) == \"U+2022 BULLET\"",
+            "present(confusable_hint(first_outside(applicant.name, name_chars)))",
+            "fired(phone-mainland)",
+            "fired(card-number-luhn)",
+            "1 < 2",
+            "length(\"abc\") == 3 and not (\"a\" == \"b\")",
+            "true",
+            "false",
+        ][..],
+    )
+    .prop_map(str::to_string);
+    leaf.prop_recursive(3, 12, 2, |inner| {
+        prop_oneof![
+            inner.clone().prop_map(|c| format!("not ({c})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) and ({b})")),
+            (inner.clone(), inner).prop_map(|(a, b)| format!("({a}) or ({b})")),
+        ]
+    })
+}
+
+/// Message texts with placeholders of every kind.
+fn message() -> impl Strategy<Value = &'static str> {
+    select(
+        &[
+            "Extra.",
+            "Extra {applicant.phone}.",
+            "Extra {bank_card.bank} {bank_card.card_type} {bank_card.number}.",
+            "Extra {extra_name} / {verification.deposited}.",
+        ][..],
+    )
+}
+
+/// The shipped policy with generated rules, `let`s and messages added.
+fn extended(rules: &[(String, &str, String, &str)]) -> RuleSet {
+    let mut sources = kycrules::policy::embedded();
+    let mut text = String::from(
+        "let extra_name = trim(lower(applicant.name))\nlet extra_flag = length(extra_name) > 3 or present(review)\n",
+    );
+    for (i, (cond, outcome, guard, msg)) in rules.iter().enumerate() {
+        text.push_str(&format!(
+            "rule extra-{i} {outcome} {{\n  on id\n  given {guard}\n  when {cond}\n  message extra_{i}_if if ({guard}) and ({cond})\n  message extra_{i}\n}}\n\
+             message extra_{i}_if {{\n  en \"{msg} (if)\"\n  zh \"{msg}（若）\"\n}}\n\
+             message extra_{i} {{\n  en \"{msg}\"\n  zh \"{msg}。\"\n}}\n"
+        ));
+    }
+    sources.add("zz-extra.rules", text);
+    let compiled = kycrules::policy::build(&sources);
+    let diags = kycrules::diag::render_human(&compiled.diagnostics, &sources, false);
+    compiled.ruleset.unwrap_or_else(|| panic!("{diags}"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn generated_records_decide_alike(seed in any::<u64>()) {
+        let rs = shipped();
+        assert_same(rs, &records(rs, 64, seed))?;
+    }
+
+    #[test]
+    fn generated_policies_decide_alike(
+        rules in prop::collection::vec(
+            (condition(), select(&["reject", "limited", "review", "note"][..]), condition(), message()),
+            1..5,
+        ),
+        seed in any::<u64>(),
+    ) {
+        let rs = extended(&rules);
+        assert_same(&rs, &records(&rs, 48, seed))?;
+    }
+}
