@@ -8,6 +8,7 @@ mod fmt;
 mod r#gen;
 mod lint;
 mod progress;
+mod prove;
 mod test;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -28,6 +29,8 @@ pub enum ExitStatus {
     Failure = 1,
     /// The policy did not compile, an input could not be read, or a record was an input error.
     Error = 2,
+    /// `prove`: the claim could be neither proven nor refuted.
+    Unknown = 3,
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -61,6 +64,8 @@ pub enum Command {
     Fmt(fmt::FmtArgs),
     /// Compare two policies' decisions on the same applications.
     Diff(diff::DiffArgs),
+    /// Prove that a policy change only tightens (or changes nothing), for every possible application.
+    Prove(prove::ProveArgs),
     /// Write generated applications (for load tests) to stdout.
     Gen(r#gen::GenArgs),
     /// Explain a diagnostic code (`E0020`), or list every code.
@@ -202,6 +207,7 @@ pub fn run() -> ExitCode {
         Command::Fmt(args) => fmt::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Gen(args) => r#gen::run(&args),
+        Command::Prove(args) => prove::run(&args),
         Command::Codes(args) => codes::run(&args),
     };
     status.into()
