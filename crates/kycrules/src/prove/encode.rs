@@ -109,6 +109,9 @@ pub struct Encoding<'a> {
     pub terms: Vec<Term>,
     term_keys: HashMap<String, usize>,
     lets: [Vec<Option<Tv>>; 2],
+    /// Equalities between two terms (the atom's true literal, the terms):
+    /// a witness copies a value set on one side to the other.
+    pub links: Vec<(Lit, usize, usize)>,
     fired: [Vec<Lit>; 2],
     /// Per side: whether the worst outcome is at least review, limited, reject.
     levels: [[Lit; 3]; 2],
@@ -134,6 +137,7 @@ impl<'a> Encoding<'a> {
             terms: Vec::new(),
             term_keys: HashMap::new(),
             lets: [vec![None; old.lets.len()], vec![None; new.lets.len()]],
+            links: Vec::new(),
             fired: [Vec::new(), Vec::new()],
             levels: [[tru; 3]; 2],
         };
@@ -191,8 +195,10 @@ impl<'a> Encoding<'a> {
             let when = self.tv(s, &rule.when).t;
             let fired = self.and(&[in_force, guard, when]);
             self.fired[s].push(fired);
+            // A note is reported but decides nothing (accept stays accept).
             let level = match rule.outcome {
-                Outcome::Note | Outcome::Review => 1,
+                Outcome::Note => 0,
+                Outcome::Review => 1,
                 Outcome::Limited => 2,
                 Outcome::Reject => 3,
             };
@@ -269,6 +275,69 @@ impl<'a> Encoding<'a> {
             }
         }
         changed
+    }
+
+    /// The fields (by names) that the changed rules read, through lets and
+    /// `fired(...)`: what a counterexample needs to set.
+    pub fn focus(&self, changed: &[String]) -> Vec<Vec<String>> {
+        let mut out = Vec::new();
+        for (s, rs) in self.sides.iter().enumerate() {
+            for rule in rs.rules.iter().filter(|r| changed.contains(&r.id)) {
+                let mut seen = Vec::new();
+                if let Some(g) = &rule.guard {
+                    self.fields_of(s, g, &mut out, &mut seen, 0);
+                }
+                self.fields_of(s, &rule.when, &mut out, &mut seen, 0);
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn fields_of(&self, s: usize, e: &CExpr, out: &mut Vec<Vec<String>>, seen: &mut Vec<u32>, depth: usize) {
+        let rs = self.sides[s];
+        if depth > 256 {
+            return;
+        }
+        let mut go = |x: &CExpr, out: &mut Vec<Vec<String>>| self.fields_of(s, x, out, seen, depth + 1);
+        match e {
+            CExpr::Field(_) => {
+                if let Some(f) = self.field_ref(s, e) {
+                    out.push(f.names);
+                }
+            }
+            CExpr::Let(i) => {
+                if let Some(body) = rs.lets.get(*i as usize) {
+                    go(body, out);
+                }
+            }
+            CExpr::Fired(i) => {
+                if let Some(rule) = rs.rules.get(*i as usize) {
+                    if let Some(g) = &rule.guard {
+                        go(g, out);
+                    }
+                    go(&rule.when, out);
+                }
+            }
+            CExpr::Const(_) | CExpr::Var(..) => {}
+            CExpr::BankAttr(x, _) | CExpr::BankKnown(x) | CExpr::Not(x) => go(x, out),
+            CExpr::And(l, r) | CExpr::Or(l, r) | CExpr::Cmp(_, l, r) | CExpr::Quant(_, l, r) => {
+                go(l, out);
+                go(r, out);
+            }
+            CExpr::In(x, items) => {
+                go(x, out);
+                for i in items {
+                    go(i, out);
+                }
+            }
+            CExpr::Call(_, args) => {
+                for a in args {
+                    go(a, out);
+                }
+            }
+        }
     }
 
     // ----- formulas -----
@@ -409,7 +478,12 @@ impl<'a> Encoding<'a> {
             }
             _ => {
                 let cmp = CExpr::Cmp(op, Box::new(l.clone()), Box::new(r.clone()));
-                return self.opaque(s, &cmp, None);
+                let tv = self.opaque(s, &cmp, None);
+                if op == CmpOp::Eq {
+                    let (a, b) = (self.term(s, l), self.term(s, r));
+                    self.links.push((tv.t, a, b));
+                }
+                return tv;
             }
         };
         let (rel, negate) = match op {
@@ -854,6 +928,20 @@ impl<'a> Encoding<'a> {
 
     // ----- models -----
 
+    /// Whether a literal is true in the solver's last model.
+    pub fn holds(&self, l: Lit) -> bool {
+        self.solver.value_lit(l) == lbool::TRUE
+    }
+
+    /// The field a term is, or is computed from.
+    pub fn root_field(&self, term: usize) -> Option<&FieldRef> {
+        let t = self.terms.get(term)?;
+        match &t.field {
+            Some(f) => Some(f),
+            None => self.terms.get(t.root?)?.field.as_ref(),
+        }
+    }
+
     pub fn read_model(&self) -> Model {
         let val = |l: Lit| self.solver.value_lit(l) == lbool::TRUE;
         Model {
@@ -989,18 +1077,28 @@ impl<'a> Encoding<'a> {
         clause
     }
 
-    /// The uninterpreted atoms with a definite value in the model, as text.
+    /// The atoms with a definite value in the model that a witness cannot
+    /// set directly: uninterpreted ones, and those over a term computed by
+    /// a built-in from a field, as text.
     pub fn uninterpreted_in(&self, model: &Model) -> Vec<String> {
+        let direct = |term: &usize| {
+            self.terms.get(*term).is_some_and(|t| {
+                t.field.is_some() || t.length_of.and_then(|i| self.terms.get(i)).is_some_and(|i| i.field.is_some())
+            })
+        };
         self.atoms
             .iter()
             .zip(&model.atoms)
-            .filter(|(a, v)| matches!(a.th, Th::None) && **v != Tri::U)
-            .map(|(a, v)| {
-                format!(
-                    "uninterpreted: {} is {}",
-                    a.text,
-                    if *v == Tri::T { "true" } else { "false" }
-                )
+            .filter(|(_, v)| **v != Tri::U)
+            .filter_map(|(a, v)| {
+                let value = if *v == Tri::T { "true" } else { "false" };
+                match &a.th {
+                    Th::None => Some(format!("uninterpreted: {} is {value}", a.text)),
+                    Th::Order { term, .. } | Th::Choice { term, .. } | Th::Text { term, .. } if !direct(term) => {
+                        Some(format!("through a built-in: {} is {value}", a.text))
+                    }
+                    _ => None,
+                }
             })
             .collect()
     }

@@ -73,8 +73,8 @@ pub enum Verdict {
         old: DecisionKind,
         new: DecisionKind,
         /// The decision reports under OLD and NEW, as `check --format json` prints them.
-        old_report: serde_json::Value,
-        new_report: serde_json::Value,
+        old_report: String,
+        new_report: String,
     },
     /// Neither: the reasons name what could not be decided.
     Unknown { reasons: Vec<String> },
@@ -92,6 +92,10 @@ pub struct Report {
     pub models: usize,
     pub elapsed: Duration,
 }
+
+/// How many generated applications are drawn as bases for counterexamples
+/// (and tried themselves when models cannot be confirmed).
+const SAMPLED: usize = 300;
 
 /// Bounds of the search: a proof that exceeds them is `unknown`.
 #[derive(Debug, Clone, Copy)]
@@ -124,12 +128,15 @@ pub fn prove_with(old: &Policy, new: &Policy, claim: Claim, as_of: Date, limits:
     let start = Instant::now();
     let mut enc = encode::Encoding::new(old.ruleset(), new.ruleset(), as_of);
     let changed = enc.changed_rules();
+    let focus = enc.focus(&changed);
     let goal = enc.goal(claim);
     enc.solver.add_clause_reuse(&mut vec![goal]);
     let opts = DecideOptions {
         lang: None,
         as_of: Some(as_of),
     };
+    let pool = witness::sampled(old, SAMPLED);
+    let bases = witness::bases(old, new, &opts, &pool);
     let mut models = 0usize;
     let mut unconfirmed: Vec<String> = Vec::new();
     let mut unconfirmed_models = 0usize;
@@ -164,11 +171,16 @@ pub fn prove_with(old: &Policy, new: &Policy, claim: Claim, as_of: Date, limits:
                 enc.solver.add_clause_reuse(&mut blocking);
             }
             encode::Check::Consistent(values) => {
-                let candidates = witness::applications(old, &mut enc, &model, &values);
+                let candidates = witness::applications(&bases, &focus, &mut enc, &model, &values);
                 if let Some(found) = confirm(old, new, claim, &opts, candidates) {
                     break found;
                 }
                 unconfirmed_models += 1;
+                if std::env::var_os("KYC_PROVE_DEBUG").is_some() {
+                    for (a, v) in enc.atoms.iter().zip(&model.atoms) {
+                        eprintln!("  {:?} {} {:?}", v, a.text, a.th);
+                    }
+                }
                 for atom in enc.uninterpreted_in(&model) {
                     if !unconfirmed.contains(&atom) {
                         unconfirmed.push(atom);
@@ -176,8 +188,7 @@ pub fn prove_with(old: &Policy, new: &Policy, claim: Claim, as_of: Date, limits:
                 }
                 if unconfirmed_models >= limits.max_unconfirmed {
                     // Last resort: the generator's applications themselves.
-                    let sampled = witness::sampled(old, 500);
-                    if let Some(found) = confirm(old, new, claim, &opts, sampled) {
+                    if let Some(found) = confirm(old, new, claim, &opts, pool.clone()) {
                         break found;
                     }
                     let mut reasons = vec![format!(
@@ -226,13 +237,12 @@ fn confirm(
             eprintln!("{a:?} {b:?} {app} {:?}", da.error());
         }
         if a != DecisionKind::Error && b != DecisionKind::Error && claim.broken_by(a, b) {
-            let parse = |line: String| serde_json::from_str(&line).unwrap_or(serde_json::Value::String(line));
             return Some(Verdict::Refuted {
                 counterexample: app,
                 old: a,
                 new: b,
-                old_report: parse(old.json_line(&da)),
-                new_report: parse(new.json_line(&db)),
+                old_report: old.json_line(&da),
+                new_report: new.json_line(&db),
             });
         }
     }
@@ -241,39 +251,41 @@ fn confirm(
 
 /// The report as JSON: one line, `status` first, then a line end.
 pub fn report_json(r: &Report) -> String {
-    use serde_json::{Value, json};
+    use serde_json::json;
     let mut out = String::new();
-    let mut fields: Vec<(&str, Value)> = Vec::new();
+    // Values as JSON text: the decision reports are spliced in as the
+    // engine's one report writer wrote them.
+    let mut fields: Vec<(&str, String)> = Vec::new();
     match &r.verdict {
-        Verdict::Proven => fields.push(("status", json!("proven"))),
+        Verdict::Proven => fields.push(("status", json!("proven").to_string())),
         Verdict::Refuted {
             counterexample,
             old_report,
             new_report,
             ..
         } => {
-            fields.push(("status", json!("refuted")));
-            fields.push(("counterexample", counterexample.clone()));
+            fields.push(("status", json!("refuted").to_string()));
+            fields.push(("counterexample", counterexample.to_string()));
             fields.push(("old", old_report.clone()));
             fields.push(("new", new_report.clone()));
         }
         Verdict::Unknown { reasons } => {
-            fields.push(("status", json!("unknown")));
-            fields.push(("undecided", json!(reasons)));
+            fields.push(("status", json!("unknown").to_string()));
+            fields.push(("undecided", json!(reasons).to_string()));
         }
     }
-    fields.push(("claim", json!(r.claim.as_str())));
-    fields.push(("changed_rules", json!(r.changed)));
-    fields.push(("models", json!(r.models)));
-    fields.push(("millis", json!(r.elapsed.as_millis() as u64)));
+    fields.push(("claim", json!(r.claim.as_str()).to_string()));
+    fields.push(("changed_rules", json!(r.changed).to_string()));
+    fields.push(("models", json!(r.models).to_string()));
+    fields.push(("millis", json!(u64::try_from(r.elapsed.as_millis()).unwrap_or(u64::MAX)).to_string()));
     out.push('{');
     for (i, (k, v)) in fields.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(&Value::String((*k).to_owned()).to_string());
+        out.push_str(&json!(k).to_string());
         out.push(':');
-        out.push_str(&v.to_string());
+        out.push_str(v);
     }
     out.push_str("}\n");
     out

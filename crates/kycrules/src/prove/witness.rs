@@ -5,7 +5,8 @@
 
 use super::encode::{Encoding, Model, Value};
 use super::theory::{Point, TextCheck};
-use crate::api::Policy;
+use crate::api::{DecideOptions, Policy};
+use crate::eval::DecisionKind;
 use crate::ir::{RuleSet, Schema, Type};
 use serde_json::{Map, Value as Json};
 use std::collections::HashMap;
@@ -13,12 +14,36 @@ use std::collections::HashMap;
 /// How many generated applications serve as bases for a model.
 const BASES: usize = 6;
 
+/// The applications a model's values are written into: generated ones that
+/// both policies decide, least severe under NEW first (so that only what the
+/// model constrains makes the difference), then the schema's smallest.
+pub fn bases(old: &Policy, new: &Policy, opts: &DecideOptions, pool: &[Json]) -> Vec<Json> {
+    let mut scored: Vec<(u8, usize)> = Vec::new();
+    for (i, app) in pool.iter().enumerate() {
+        let a = old.decide_value(app, "base", opts).decision();
+        let b = new.decide_value(app, "base", opts).decision();
+        if a != DecisionKind::Error && b != DecisionKind::Error {
+            scored.push((super::severity(a).max(super::severity(b)), i));
+        }
+    }
+    scored.sort_unstable();
+    let mut out: Vec<Json> = scored.iter().take(BASES).filter_map(|&(_, i)| pool.get(i).cloned()).collect();
+    out.push(minimal(old.ruleset()));
+    out
+}
+
 /// A field to set (or remove, with `None`), and the text languages the model
 /// wants it in (a base value already in them is kept).
 type Override = (Vec<String>, Option<Json>, Vec<(String, bool)>);
 
 /// Candidate applications for a model, most likely first.
-pub fn applications(old: &Policy, enc: &mut Encoding<'_>, model: &Model, values: &HashMap<usize, Value>) -> Vec<Json> {
+pub fn applications(
+    bases: &[Json],
+    focus: &[Vec<String>],
+    enc: &mut Encoding<'_>,
+    model: &Model,
+    values: &HashMap<usize, Value>,
+) -> Vec<Json> {
     let mut overrides: Vec<Override> = Vec::new();
     let mut variants: Vec<(Vec<String>, Json)> = Vec::new();
     for t in 0..enc.terms.len() {
@@ -26,6 +51,10 @@ pub fn applications(old: &Policy, enc: &mut Encoding<'_>, model: &Model, values:
             continue;
         };
         let Some(field) = term.field else { continue };
+        // Fields the changed rules do not read keep the base's values.
+        if !focus.is_empty() && !focus.contains(&field.names) {
+            continue;
+        }
         let rs = enc.sides.get(field.side).copied().unwrap_or(enc.sides[0]);
         match model.defined.get(t).copied().flatten() {
             Some(false) => {
@@ -66,11 +95,22 @@ pub fn applications(old: &Policy, enc: &mut Encoding<'_>, model: &Model, values:
             }
         }
     }
-    let mut bases = sampled(old, BASES);
-    bases.push(minimal(old.ruleset()));
+    // Equal terms: a value set on one side goes to the other.
+    for &(lit, a, b) in &enc.links {
+        if !enc.holds(lit) {
+            continue;
+        }
+        let (Some(fa), Some(fb)) = (enc.root_field(a), enc.root_field(b)) else { continue };
+        let value = |names: &Vec<String>| overrides.iter().find(|o| &o.0 == names).and_then(|o| o.1.clone());
+        match (value(&fa.names), value(&fb.names)) {
+            (Some(v), None) => overrides.push((fb.names.clone(), Some(v), Vec::new())),
+            (None, Some(v)) => overrides.push((fa.names.clone(), Some(v), Vec::new())),
+            _ => {}
+        }
+    }
     let mut out = Vec::new();
     for base in bases {
-        let mut app = base;
+        let mut app = base.clone();
         for (path, value, family) in &overrides {
             // A base text that already has the model's text properties stays.
             if !family.is_empty()
