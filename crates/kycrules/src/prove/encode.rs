@@ -283,11 +283,10 @@ impl<'a> Encoding<'a> {
         let mut out = Vec::new();
         for (s, rs) in self.sides.iter().enumerate() {
             for rule in rs.rules.iter().filter(|r| changed.contains(&r.id)) {
-                let mut seen = Vec::new();
                 if let Some(g) = &rule.guard {
-                    self.fields_of(s, g, &mut out, &mut seen, 0);
+                    self.fields_of(s, g, &mut out, 0);
                 }
-                self.fields_of(s, &rule.when, &mut out, &mut seen, 0);
+                self.fields_of(s, &rule.when, &mut out, 0);
             }
         }
         out.sort();
@@ -295,12 +294,12 @@ impl<'a> Encoding<'a> {
         out
     }
 
-    fn fields_of(&self, s: usize, e: &CExpr, out: &mut Vec<Vec<String>>, seen: &mut Vec<u32>, depth: usize) {
+    fn fields_of(&self, s: usize, e: &CExpr, out: &mut Vec<Vec<String>>, depth: usize) {
         let rs = self.sides[s];
         if depth > 256 {
             return;
         }
-        let mut go = |x: &CExpr, out: &mut Vec<Vec<String>>| self.fields_of(s, x, out, seen, depth + 1);
+        let go = |x: &CExpr, out: &mut Vec<Vec<String>>| self.fields_of(s, x, out, depth + 1);
         match e {
             CExpr::Field(_) => {
                 if let Some(f) = self.field_ref(s, e) {
@@ -409,6 +408,7 @@ impl<'a> Encoding<'a> {
                 None => self.opaque(s, e, None),
             },
             CExpr::Call(b, args) => self.call(s, *b, args, e),
+            CExpr::BankAttr(x, a) if self.ty_of(s, x) == Some(Type::Bank) => self.bank_flag(s, x, *a, e),
             // Not modelled by a theory: uninterpreted atoms (sound). Listed
             // one by one so that a new kind of expression is a compile error
             // here, to be placed deliberately.
@@ -426,6 +426,38 @@ impl<'a> Encoding<'a> {
                 self.opaque(s, e, couple)
             }
         }
+    }
+
+    /// A yes/no attribute of a bank, defined through the bank table: true
+    /// when the bank resolved to one whose attribute is true, or resolved to
+    /// none and the attribute's default is true.
+    fn bank_flag(&mut self, s: usize, x: &CExpr, attr: u32, whole: &CExpr) -> Tv {
+        let rs = self.sides[s];
+        let Some(Field::Bool(default)) = rs.banks.attributes.get(attr as usize).map(|a| a.default.clone()) else {
+            return self.opaque(s, whole, Some(x));
+        };
+        let d = self.defined(s, x);
+        let mut yes = Vec::new();
+        let mut none_of = Vec::new();
+        for (id, bank) in rs.banks.list.iter().enumerate() {
+            let c = Field::Bank(BankValue {
+                id: Some(id as u32),
+                typed: bank.code.clone().into(),
+            });
+            let eq = self.base_cmp(s, Rel::Eq, x, &c);
+            none_of.push(eq.f);
+            if matches!(bank.attrs.get(attr as usize), Some(Field::Bool(true))) {
+                yes.push(eq.t);
+            }
+        }
+        if default {
+            let unresolved = self.and(&none_of);
+            yes.push(unresolved);
+        }
+        let any = self.or(&yes);
+        let t = self.and(&[d, any]);
+        let f = self.and(&[d, !t]);
+        Tv { t, f }
     }
 
     /// An uninterpreted atom for `e`; when `couple` is given, the atom is
@@ -477,13 +509,33 @@ impl<'a> Encoding<'a> {
                 (flipped, x, c)
             }
             _ => {
-                let cmp = CExpr::Cmp(op, Box::new(l.clone()), Box::new(r.clone()));
+                // `!=` is the negation of `==` in three-valued logic too.
+                let (base, negate) = match op {
+                    CmpOp::Ne => (CmpOp::Eq, true),
+                    other => (other, false),
+                };
+                let cmp = CExpr::Cmp(base, Box::new(l.clone()), Box::new(r.clone()));
+                let known = self.atom_keys.contains_key(&format!("op|{}", self.canon(s, &cmp)));
                 let tv = self.opaque(s, &cmp, None);
-                if op == CmpOp::Eq {
+                // Two values of one plain type always compare: the atom is
+                // known exactly when both are.
+                let (tl, tr) = (self.ty_of(s, l), self.ty_of(s, r));
+                if !known
+                    && tl == tr
+                    && matches!(
+                        tl,
+                        Some(Type::Text | Type::Number | Type::Date | Type::Bool | Type::Enum(_))
+                    )
+                {
+                    let (dl, dr) = (self.defined(s, l), self.defined(s, r));
+                    let both = self.and(&[dl, dr]);
+                    self.couple(tv, both);
+                }
+                if base == CmpOp::Eq {
                     let (a, b) = (self.term(s, l), self.term(s, r));
                     self.links.push((tv.t, a, b));
                 }
-                return tv;
+                return if negate { Tv { t: tv.f, f: tv.t } } else { tv };
             }
         };
         let (rel, negate) = match op {
@@ -519,7 +571,7 @@ impl<'a> Encoding<'a> {
         let text = format!(
             "{} {sym} {}",
             self.render(s, x),
-            self.render(s, &CExpr::Const(c.clone()))
+            Decompiler::new(self.sides[s]).constant(c, ty.as_ref())
         );
         let (th, total) = match (c, rel, &ty) {
             (Field::Num(n), _, Some(Type::Number)) => (
@@ -933,6 +985,11 @@ impl<'a> Encoding<'a> {
         self.solver.value_lit(l) == lbool::TRUE
     }
 
+    /// Whether the atom whose true literal is `t` is false in the last model.
+    pub fn is_false(&self, t: Lit) -> bool {
+        self.atoms.iter().find(|a| a.t == t).is_some_and(|a| self.holds(a.f))
+    }
+
     /// The field a term is, or is computed from.
     pub fn root_field(&self, term: usize) -> Option<&FieldRef> {
         let t = self.terms.get(term)?;
@@ -1083,7 +1140,10 @@ impl<'a> Encoding<'a> {
     pub fn uninterpreted_in(&self, model: &Model) -> Vec<String> {
         let direct = |term: &usize| {
             self.terms.get(*term).is_some_and(|t| {
-                t.field.is_some() || t.length_of.and_then(|i| self.terms.get(i)).is_some_and(|i| i.field.is_some())
+                t.field.is_some()
+                    || t.length_of
+                        .and_then(|i| self.terms.get(i))
+                        .is_some_and(|i| i.field.is_some())
             })
         };
         self.atoms

@@ -112,8 +112,8 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_models: 20_000,
-            max_unconfirmed: 64,
-            time: Duration::from_secs(60),
+            max_unconfirmed: 16,
+            time: Duration::from_secs(30),
         }
     }
 }
@@ -171,7 +171,13 @@ pub fn prove_with(old: &Policy, new: &Policy, claim: Claim, as_of: Date, limits:
                 enc.solver.add_clause_reuse(&mut blocking);
             }
             encode::Check::Consistent(values) => {
+                // First only what the changed rules read, then every field
+                // the model constrains.
                 let candidates = witness::applications(&bases, &focus, &mut enc, &model, &values);
+                if let Some(found) = confirm(old, new, claim, &opts, candidates) {
+                    break found;
+                }
+                let candidates = witness::applications(&bases, &[], &mut enc, &model, &values);
                 if let Some(found) = confirm(old, new, claim, &opts, candidates) {
                     break found;
                 }
@@ -277,7 +283,10 @@ pub fn report_json(r: &Report) -> String {
     fields.push(("claim", json!(r.claim.as_str()).to_string()));
     fields.push(("changed_rules", json!(r.changed).to_string()));
     fields.push(("models", json!(r.models).to_string()));
-    fields.push(("millis", json!(u64::try_from(r.elapsed.as_millis()).unwrap_or(u64::MAX)).to_string()));
+    fields.push((
+        "millis",
+        json!(u64::try_from(r.elapsed.as_millis()).unwrap_or(u64::MAX)).to_string(),
+    ));
     out.push('{');
     for (i, (k, v)) in fields.iter().enumerate() {
         if i > 0 {

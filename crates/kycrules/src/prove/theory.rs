@@ -311,12 +311,12 @@ impl Automata {
     }
 }
 
-/// The order bytes are tried in, so that witnesses read well: digits,
-/// letters, other printable ASCII, then the rest.
+/// The order bytes are tried in, so that witnesses read well: lower-case
+/// letters, digits, upper-case letters, other printable ASCII, then the rest.
 static BYTE_ORDER: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
-    let mut order: Vec<u8> = (b'1'..=b'9').collect();
+    let mut order: Vec<u8> = (b'a'..=b'z').collect();
+    order.extend(b'1'..=b'9');
     order.push(b'0');
-    order.extend(b'a'..=b'z');
     order.extend(b'A'..=b'Z');
     order.extend((32u8..127).filter(|b| !b.is_ascii_alphanumeric()));
     order.extend(128u8..=255);

@@ -27,7 +27,11 @@ pub fn bases(old: &Policy, new: &Policy, opts: &DecideOptions, pool: &[Json]) ->
         }
     }
     scored.sort_unstable();
-    let mut out: Vec<Json> = scored.iter().take(BASES).filter_map(|&(_, i)| pool.get(i).cloned()).collect();
+    let mut out: Vec<Json> = scored
+        .iter()
+        .take(BASES)
+        .filter_map(|&(_, i)| pool.get(i).cloned())
+        .collect();
     out.push(minimal(old.ruleset()));
     out
 }
@@ -97,10 +101,12 @@ pub fn applications(
     }
     // Equal terms: a value set on one side goes to the other.
     for &(lit, a, b) in &enc.links {
-        if !enc.holds(lit) {
+        if enc.is_false(lit) {
             continue;
         }
-        let (Some(fa), Some(fb)) = (enc.root_field(a), enc.root_field(b)) else { continue };
+        let (Some(fa), Some(fb)) = (enc.root_field(a), enc.root_field(b)) else {
+            continue;
+        };
         let value = |names: &Vec<String>| overrides.iter().find(|o| &o.0 == names).and_then(|o| o.1.clone());
         match (value(&fa.names), value(&fb.names)) {
             (Some(v), None) => overrides.push((fb.names.clone(), Some(v), Vec::new())),
@@ -189,6 +195,10 @@ fn set(app: &mut Json, path: &[String], value: Option<Json>) {
     let mut cur = app;
     for name in init {
         let Json::Object(map) = cur else { return };
+        if value.is_none() && !map.get(name).is_some_and(Json::is_object) {
+            // Nothing to remove.
+            return;
+        }
         let next = map.entry(name.clone()).or_insert_with(|| Json::Object(Map::new()));
         if !next.is_object() {
             if value.is_none() {
