@@ -135,8 +135,8 @@ pub fn prove_with(old: &Policy, new: &Policy, claim: Claim, as_of: Date, limits:
         lang: None,
         as_of: Some(as_of),
     };
-    let pool = witness::sampled(old, SAMPLED);
-    let bases = witness::bases(old, new, &opts, &pool);
+    // Drawn when the first model needs them: a proof needs none.
+    let mut drawn: Option<(Vec<serde_json::Value>, Vec<serde_json::Value>)> = None;
     let mut models = 0usize;
     let mut unconfirmed: Vec<String> = Vec::new();
     let mut unconfirmed_models = 0usize;
@@ -171,13 +171,19 @@ pub fn prove_with(old: &Policy, new: &Policy, claim: Claim, as_of: Date, limits:
                 enc.solver.add_clause_reuse(&mut blocking);
             }
             encode::Check::Consistent(values) => {
+                let (pool, bases) = drawn.get_or_insert_with(|| {
+                    let pool = witness::sampled(old, SAMPLED);
+                    let bases = witness::bases(old, new, &opts, &pool);
+                    (pool, bases)
+                });
+                let (pool, bases) = (&*pool, &*bases);
                 // First only what the changed rules read, then every field
                 // the model constrains.
-                let candidates = witness::applications(&bases, &focus, &mut enc, &model, &values);
+                let candidates = witness::applications(bases, &focus, &mut enc, &model, &values);
                 if let Some(found) = confirm(old, new, claim, &opts, candidates) {
                     break found;
                 }
-                let candidates = witness::applications(&bases, &[], &mut enc, &model, &values);
+                let candidates = witness::applications(bases, &[], &mut enc, &model, &values);
                 if let Some(found) = confirm(old, new, claim, &opts, candidates) {
                     break found;
                 }
@@ -194,7 +200,7 @@ pub fn prove_with(old: &Policy, new: &Policy, claim: Claim, as_of: Date, limits:
                 }
                 if unconfirmed_models >= limits.max_unconfirmed {
                     // Last resort: the generator's applications themselves.
-                    if let Some(found) = confirm(old, new, claim, &opts, pool.clone()) {
+                    if let Some(found) = confirm(old, new, claim, &opts, pool.to_vec()) {
                         break found;
                     }
                     let mut reasons = vec![format!(
