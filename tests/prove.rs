@@ -502,3 +502,23 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_field_whose_default_changed_is_not_taken_for_the_same_field() {
+    let with = |decl: &str| {
+        let text = format!(
+            "policy \"p\" version \"1\" languages en\nschema {{\n  id: text\n  amount: {decl}\n}}\nmessage m {{ en \"no.\" }}\n{}",
+            rule("r", "reject", "amount > 10")
+        );
+        policy_of(vec![("p.rules".to_owned(), text)])
+    };
+    let (absent, fifty) = (with("decimal?"), with("decimal = 50"));
+    // Without the amount, the old schema leaves it unknown and the new one
+    // reads 50: rejected under the new one only.
+    let r = prove::prove(&fifty, &absent, Claim::Tightens, as_of());
+    assert!(matches!(r.verdict, Verdict::Refuted { .. }), "{r:?}");
+    assert_confirmed(&fifty, &absent, Claim::Tightens, &r.verdict);
+    let r = prove::prove(&absent, &fifty, Claim::Equivalent, as_of());
+    assert!(!matches!(r.verdict, Verdict::Proven), "{r:?}");
+    assert_confirmed(&absent, &fifty, Claim::Equivalent, &r.verdict);
+}

@@ -46,6 +46,8 @@ pub struct FieldRef {
     pub names: Vec<String>,
     pub ty: Type,
     pub optional: bool,
+    /// The schema's default for an absent field (part of what the field means).
+    pub default: Option<Field>,
     /// The rule set (0 old, 1 new) the field was read from.
     pub side: usize,
 }
@@ -803,6 +805,7 @@ impl<'a> Encoding<'a> {
             names,
             ty: f.ty.clone(),
             optional: f.optional && f.default.is_none(),
+            default: f.default.clone(),
             side: s,
         })
     }
@@ -882,10 +885,11 @@ impl<'a> Encoding<'a> {
                         Some(f) => {
                             let _ = write!(
                                 out,
-                                "F{}:{}:{}",
+                                "F{}:{}:{}:{:?}",
                                 f.names.join("."),
                                 rs.schema.type_name(&f.ty),
-                                f.optional
+                                f.optional,
+                                f.default
                             );
                         }
                         None => {
