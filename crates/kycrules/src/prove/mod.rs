@@ -188,11 +188,6 @@ pub fn prove_with(old: &Policy, new: &Policy, claim: Claim, as_of: Date, limits:
                     break found;
                 }
                 unconfirmed_models += 1;
-                if std::env::var_os("KYC_PROVE_DEBUG").is_some() {
-                    for (a, v) in enc.atoms.iter().zip(&model.atoms) {
-                        eprintln!("  {:?} {} {:?}", v, a.text, a.th);
-                    }
-                }
                 for atom in enc.uninterpreted_in(&model) {
                     if !unconfirmed.contains(&atom) {
                         unconfirmed.push(atom);
@@ -245,9 +240,6 @@ fn confirm(
         let da = old.decide_value(&app, "counterexample", opts);
         let db = new.decide_value(&app, "counterexample", opts);
         let (a, b) = (da.decision(), db.decision());
-        if std::env::var_os("KYC_PROVE_DEBUG").is_some() {
-            eprintln!("{a:?} {b:?} {app} {:?}", da.error());
-        }
         if a != DecisionKind::Error && b != DecisionKind::Error && claim.broken_by(a, b) {
             return Some(Verdict::Refuted {
                 counterexample: app,
