@@ -10,6 +10,7 @@ mod r#gen;
 mod lint;
 mod lsp;
 mod progress;
+mod prove;
 mod schema;
 mod test;
 
@@ -31,6 +32,8 @@ pub enum ExitStatus {
     Failure = 1,
     /// The policy did not compile, an input could not be read, or a record was an input error.
     Error = 2,
+    /// `prove`: the claim could be neither proven nor refuted.
+    Unknown = 3,
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -66,6 +69,8 @@ pub enum Command {
     Fmt(fmt::FmtArgs),
     /// Compare two policies' decisions on the same applications.
     Diff(diff::DiffArgs),
+    /// Prove that a policy change only tightens (or changes nothing), for every possible application.
+    Prove(prove::ProveArgs),
     /// Write generated applications (for load tests) to stdout.
     Gen(r#gen::GenArgs),
     /// Explain a diagnostic code (`E0020`), or list every code.
@@ -273,6 +278,7 @@ pub fn run() -> ExitCode {
         Command::Fmt(args) => fmt::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Gen(args) => r#gen::run(&args),
+        Command::Prove(args) => prove::run(&args),
         Command::Codes(args) => codes::run(&args),
         Command::Schema(args) => schema::run(&args),
         Command::Completions(args) => completions::run(&args),

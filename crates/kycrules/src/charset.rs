@@ -97,6 +97,11 @@ impl Charset {
         set
     }
 
+    /// The classes the set includes and excludes, as declared.
+    pub fn classes(&self) -> (&[Class], &[Class]) {
+        (&self.include, &self.exclude)
+    }
+
     fn slow_contains(&self, c: char) -> bool {
         self.include.iter().any(|k| k.contains(c)) && !self.exclude.iter().any(|k| k.contains(c))
     }

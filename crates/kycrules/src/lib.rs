@@ -65,6 +65,8 @@ pub mod patch;
 #[doc(hidden)]
 pub mod policy;
 #[doc(hidden)]
+pub mod prove;
+#[doc(hidden)]
 pub mod read;
 #[doc(hidden)]
 pub mod record;
