@@ -47,33 +47,38 @@ def drop_nulls(value):
     return value
 
 
+def numbers_as_text(value):
+    """Numbers written as text ("0.37" and 0.37 are the same amount to kycrules),
+    so that a field that holds a number in some records and text in others is
+    one text column."""
+    if isinstance(value, dict):
+        return {k: numbers_as_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [numbers_as_text(v) for v in value]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return json.dumps(value)
+    return value
+
+
 def to_arrow(records: list) -> tuple[pa.Table, list]:
-    """The records Arrow can hold as one table (a column has one type, so a
-    record with a value of another type than its column's cannot be a row):
-    the table and the records, as dicts, that became its rows."""
-    kept = list(records)
-    while True:
-        try:
-            table = pa.Table.from_pylist(kept)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            # Infer the schema from the records one by one and keep those that fit it.
-            schema = pa.Table.from_pylist(kept[:1]).schema
-            for r in kept[1:2000]:
-                try:
-                    schema = pa.unify_schemas([schema, pa.Table.from_pylist([r]).schema], promote_options="permissive")
-                except (pa.ArrowInvalid, pa.ArrowTypeError):
-                    pass
-            fit = []
-            for r in kept:
-                try:
-                    pa.Table.from_pylist([r], schema=schema)
-                    fit.append(r)
-                except (pa.ArrowInvalid, pa.ArrowTypeError):
-                    pass
-            kept = fit
-            continue
-        rows = [drop_nulls(r) for r in table.to_pylist()]
-        return table, rows
+    """The records as one Arrow table, numbers as text, and the records (as
+    dicts, nulls dropped) that became its rows. A record whose value does not
+    fit its column's type (a list where the others hold a struct) cannot be a
+    row of that table and is left out."""
+    kept = [numbers_as_text(r) for r in records]
+    try:
+        table = pa.Table.from_pylist(kept)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        schema = pa.Table.from_pylist(kept[:5000]).schema
+        fit = []
+        for r in kept:
+            try:
+                pa.Table.from_pylist([r], schema=schema)
+                fit.append(r)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                pass
+        table = pa.Table.from_pylist(fit, schema=schema)
+    return table, [drop_nulls(r) for r in table.to_pylist()]
 
 
 def write_jsonl(path: Path, records) -> Path:
