@@ -14,12 +14,13 @@ if [ ! -x "$py" ] || ! "$py" -c 'import maturin, pytest, pyarrow, polars, pandas
   "$py" -m pip install --quiet maturin pytest pyarrow polars pandas pyspark
 fi
 
-# The command line the tests compare against, and the wheel, both optimised.
-cargo build --release --locked --bin kycrules
+# The command line the tests compare against (built already by `cargo test`),
+# and the wheel, optimised.
+cargo build --locked --bin kycrules
 rm -rf target/wheels/kycrules-*.whl
 "$venv/bin/maturin" build --release --locked --quiet -m crates/kycrules-py/Cargo.toml -o target/wheels
 "$py" -m pip install --quiet --force-reinstall --no-deps target/wheels/kycrules-*.whl
 
-export KYCRULES="$PWD/target/release/kycrules"
+export KYCRULES="$PWD/target/debug/kycrules"
 cd crates/kycrules-py/tests
 "$PWD/../../../$py" -m pytest -q -p no:cacheprovider .
