@@ -77,6 +77,8 @@ def main(argv=None):
     from pyspark.sql import SparkSession, functions as F
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # Local runs listen on the loopback interface only.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder.appName("kycrules-backtest")
     if args.master:
         builder = builder.master(args.master)

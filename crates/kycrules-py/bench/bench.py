@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -57,6 +58,11 @@ def main():
         del table, rows, gen
     n = pq.ParquetFile(parquet).metadata.num_rows
 
+    def children_cpu():
+        r = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return r.ru_utime + r.ru_stime
+
+    cpu0 = children_cpu()
     start = time.perf_counter()
     with open(os.devnull, "wb") as null:
         subprocess.run(
@@ -64,24 +70,31 @@ def main():
             stdout=null,
         )
     cli_s = time.perf_counter() - start
+    cli_cpu = children_cpu() - cpu0
 
     p = kycrules.Policy.shipped()
+    cpu0 = time.process_time()
     start = time.perf_counter()
     decided = p.check_arrow(pq.read_table(parquet), as_of=AS_OF)
     arrow_s = time.perf_counter() - start
+    arrow_cpu = time.process_time() - cpu0
     assert decided.num_rows == n
 
     dicts = [json.loads(line) for _, line in zip(range(args.many), open(jsonl, encoding="utf-8"))]
+    cpu0 = time.process_time()
     start = time.perf_counter()
     got = p.check_many(dicts, as_of=AS_OF)
     many_s = time.perf_counter() - start
+    many_cpu = time.process_time() - cpu0
     assert len(got) == len(dicts)
 
     print(f"records {n}, threads {args.threads}, load average {os.getloadavg()}")
-    print(f"cli check --format json : {n / cli_s:10.0f} records/s ({cli_s:.1f} s)")
-    print(f"check_arrow (Parquet)   : {n / arrow_s:10.0f} records/s ({arrow_s:.1f} s)")
-    print(f"check_many (dicts)      : {len(dicts) / many_s:10.0f} records/s ({many_s:.1f} s, {len(dicts)} records)")
-    print(f"check_arrow / cli       : {cli_s / arrow_s:.2f}")
+    print("                          wall records/s        CPU records/s (per CPU-second)")
+    print(f"cli check --format json : {n / cli_s:10.0f} ({cli_s:6.1f} s)  {n / cli_cpu:10.0f} ({cli_cpu:6.1f} s)")
+    print(f"check_arrow (Parquet)   : {n / arrow_s:10.0f} ({arrow_s:6.1f} s)  {n / arrow_cpu:10.0f} ({arrow_cpu:6.1f} s)")
+    m = len(dicts)
+    print(f"check_many ({m} dicts): {m / many_s:10.0f} ({many_s:6.1f} s)  {m / many_cpu:10.0f} ({many_cpu:6.1f} s)")
+    print(f"check_arrow / cli       : wall {cli_s / arrow_s:.2f}, CPU {cli_cpu / arrow_cpu:.2f}")
 
 
 if __name__ == "__main__":
