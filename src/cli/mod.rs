@@ -8,6 +8,7 @@ mod fmt;
 mod r#gen;
 mod lint;
 mod progress;
+mod serve;
 mod test;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -65,6 +66,8 @@ pub enum Command {
     Gen(r#gen::GenArgs),
     /// Explain a diagnostic code (`E0020`), or list every code.
     Codes(codes::CodesArgs),
+    /// Serve decisions over HTTP, reloading the policy on SIGHUP or file changes.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -203,6 +206,7 @@ pub fn run() -> ExitCode {
         Command::Diff(args) => diff::run(&args),
         Command::Gen(args) => r#gen::run(&args),
         Command::Codes(args) => codes::run(&args),
+        Command::Serve(args) => serve::run(args),
     };
     status.into()
 }
