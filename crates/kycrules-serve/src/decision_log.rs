@@ -86,6 +86,12 @@ impl DecisionLog {
     }
 }
 
+/// The length of the longest run of whole lines at the start of `group` that fits in `room` bytes.
+fn fitting_lines(group: &[u8], room: u64) -> usize {
+    let limit = usize::try_from(room).unwrap_or(usize::MAX).min(group.len());
+    group[..limit].iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1)
+}
+
 fn open(path: &Path) -> Result<File, String> {
     OpenOptions::new()
         .create(true)
@@ -133,12 +139,31 @@ impl Writer {
         }
     }
 
-    fn write(&mut self, group: &[u8]) -> Result<(), String> {
-        let shown = self.config.path.display().to_string();
-        if self.len > 0 && self.len + group.len() as u64 > self.config.max_bytes {
-            self.rotate()
-                .map_err(|e| format!("{shown}: cannot rotate the decision log: {e}"))?;
+    /// Writes a group, rotating between lines so that no file grows past
+    /// `max_bytes` (a single longer line gets a file of its own), then syncs.
+    fn write(&mut self, mut group: &[u8]) -> Result<(), String> {
+        while !group.is_empty() {
+            let room = self.config.max_bytes.saturating_sub(self.len);
+            let fits = fitting_lines(group, room);
+            let take = match fits {
+                0 if self.len > 0 => {
+                    self.rotate()
+                        .map_err(|e| format!("{}: cannot rotate the decision log: {e}", self.config.path.display()))?;
+                    continue;
+                }
+                0 => group.iter().position(|b| *b == b'\n').map_or(group.len(), |i| i + 1),
+                n => n,
+            };
+            let (part, rest) = group.split_at(take);
+            self.append(part, !rest.is_empty())?;
+            group = rest;
         }
+        Ok(())
+    }
+
+    /// Appends complete lines; syncs unless more of the group follows.
+    fn append(&mut self, part: &[u8], more: bool) -> Result<(), String> {
+        let shown = self.config.path.display().to_string();
         let file = match self.file.as_mut() {
             Some(f) => f,
             None => {
@@ -147,12 +172,16 @@ impl Writer {
                 self.file.insert(f)
             }
         };
-        let written = file
-            .write_all(group)
-            .and_then(|()| if self.config.sync { file.sync_data() } else { Ok(()) });
+        let written = file.write_all(part).and_then(|()| {
+            if self.config.sync && !more {
+                file.sync_data()
+            } else {
+                Ok(())
+            }
+        });
         match written {
             Ok(()) => {
-                self.len += group.len() as u64;
+                self.len += part.len() as u64;
                 Ok(())
             }
             Err(e) => {
