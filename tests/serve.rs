@@ -450,6 +450,9 @@ fn reload_on_sighup_good_broken_and_failing_tests() {
     let header = policy.join("00-policy.rules");
     let text = std::fs::read_to_string(&header).unwrap();
     std::fs::write(&header, text.replace("version \"2026.11\"", "version \"2026.12\"")).unwrap();
+    // Hidden folders (Kubernetes' `..data` of a ConfigMap) are not read twice.
+    std::fs::create_dir_all(policy.join("..2026_12_07")).unwrap();
+    std::fs::copy(&header, policy.join("..2026_12_07/00-policy.rules")).unwrap();
     s.signal("HUP");
     let p = s.wait_policy(|p| p["hash"] != first.as_str());
     assert_eq!(p["version"], "2026.12");

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// The files under `dir` (recursively) whose extension is one of `extensions`,
-/// sorted by path. Unreadable entries are skipped.
+/// sorted by path. Unreadable and hidden (`.name`) entries are skipped.
 pub fn collect(dir: &Path, extensions: &[&str]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     walk(dir, extensions, &mut out, 0);
@@ -22,6 +22,12 @@ fn walk(dir: &Path, extensions: &[&str], out: &mut Vec<PathBuf>, depth: usize) {
     }
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
+        // Hidden entries are skipped: editors' temporary files, and the
+        // `..data` links through which Kubernetes mounts a ConfigMap (walked,
+        // they would read every file twice).
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
         let path = entry.path();
         if path.is_dir() {
             walk(&path, extensions, out, depth + 1);

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Load tests of `kycrules serve` on loopback, with oha (installed here with
+# `cargo install` into target/tools when missing). Every run is bounded in
+# time or count and stops by itself; the servers listen on 127.0.0.1 only
+# and are stopped at the end. See BENCHMARKS.md ("The decision service").
+#
+#   benches/serve_load.sh            # the runs below, 10 s each
+#   SECS=5 benches/serve_load.sh     # shorter runs
+#   SOAK=600 benches/serve_load.sh   # also a 10-minute memory soak at 2,000/s
+#
+# Runs, each against the release binary:
+#   1. /v1/decide at a fixed 5,000 requests/s (decision log on, fsync per group)
+#   2. /v1/decide at the maximum rate (log on), and (3) with no log
+#   4. the HTTP floor: POST /bench/constant, the same server answering a constant
+#   5. /v1/decide/batch with 10,000 applications a request
+#   6. `kycrules check --format json` over the same 10,000 applications
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SECS=${SECS:-10}
+CONC=${CONC:-32}
+SOAK=${SOAK:-0}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/kycrules-serve-load.XXXXXX")
+OHA=$(command -v oha || true)
+if [ -z "$OHA" ]; then
+    OHA=target/tools/bin/oha
+    [ -x "$OHA" ] || cargo install oha --locked --root target/tools
+fi
+cargo build --release --locked -q --bin kycrules
+BIN=target/release/kycrules
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# start NAME ARGS...: starts a server on an ephemeral port; sets ADDR
+start() {
+    local name=$1; shift
+    "$BIN" serve --addr 127.0.0.1:0 --bench-floor "$@" > "$TMP/$name.out" 2> "$TMP/$name.err" &
+    PIDS+=($!)
+    for _ in $(seq 100); do
+        [ -s "$TMP/$name.out" ] && break
+        sleep 0.1
+    done
+    ADDR=$(sed -n 's|^listening on http://||p' "$TMP/$name.out")
+    [ -n "$ADDR" ] || { echo "server $name did not start" >&2; cat "$TMP/$name.err" >&2; exit 1; }
+    LASTPID=$!
+}
+
+# summary LABEL JSON: one line from oha's JSON report
+summary() {
+    python3 - "$1" "$2" "${3:-1}" <<'PY'
+import json, sys
+label, path, per = sys.argv[1], sys.argv[2], int(sys.argv[3])
+r = json.load(open(path))
+s, p = r["summary"], r["latencyPercentiles"]
+codes = r.get("statusCodeDistribution", {})
+ms = lambda k: (p.get(k) or 0) * 1000
+print(f"{label:<28} {s['requestsPerSec']:>9.0f} req/s {s['requestsPerSec'] * per:>10.0f} decisions/s"
+      f"  p50 {ms('p50'):7.3f} ms  p99 {ms('p99'):7.3f} ms  p99.9 {ms('p99.9'):7.3f} ms"
+      f"  success {s['successRate'] * 100:.2f}%  codes {codes}")
+PY
+}
+
+# oha ARGS...: a bounded run, JSON report to $TMP/last.json
+run() {
+    "$OHA" --no-tui --output-format json "$@" > "$TMP/last.json"
+}
+
+"$BIN" gen 10000 --seed 42 > "$TMP/batch.jsonl"
+# One application for the single-decision runs: the first valid one of the corpus.
+"$BIN" check --format json --as-of 2026-11-27 "$TMP/batch.jsonl" > "$TMP/check.jsonl" || true
+n=$(grep -n '"decision":"accept"' "$TMP/check.jsonl" | head -1 | cut -d: -f1)
+sed -n "${n}p" "$TMP/batch.jsonl" > "$TMP/one.json"
+
+echo "== $(date -u +%FT%TZ), $(nproc) cores, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== oha $("$OHA" --version | cut -d' ' -f2), ${SECS} s a run, $CONC connections"
+start logged --decision-log "$TMP/decisions.jsonl"
+LOGGED=$ADDR
+LOGGED_PID=$LASTPID
+start nolog
+NOLOG=$ADDR
+H=(-H "content-type: application/json" -m POST -D)
+
+run -z "${SECS}s" -q 5000 --latency-correction -c "$CONC" "${H[@]}" "$TMP/one.json" "http://$LOGGED/v1/decide"
+summary "decide, 5,000/s, logged" "$TMP/last.json"
+run -z "${SECS}s" -c "$CONC" "${H[@]}" "$TMP/one.json" "http://$LOGGED/v1/decide"
+summary "decide, max rate, logged" "$TMP/last.json"
+run -z "${SECS}s" -c "$CONC" "${H[@]}" "$TMP/one.json" "http://$NOLOG/v1/decide"
+summary "decide, max rate, no log" "$TMP/last.json"
+run -z "${SECS}s" -c "$CONC" "${H[@]}" "$TMP/one.json" "http://$NOLOG/bench/constant"
+summary "HTTP floor (constant)" "$TMP/last.json"
+run -z "${SECS}s" -c 2 "${H[@]}" "$TMP/batch.jsonl" "http://$LOGGED/v1/decide/batch"
+summary "batch of 10,000, logged" "$TMP/last.json" 10000
+run -z "${SECS}s" -c 2 "${H[@]}" "$TMP/batch.jsonl" "http://$NOLOG/v1/decide/batch"
+summary "batch of 10,000, no log" "$TMP/last.json" 10000
+
+best=""
+for _ in 1 2 3; do
+    s=$(date +%s.%N)
+    "$BIN" check --format json --as-of 2026-11-27 "$TMP/batch.jsonl" > /dev/null || true
+    e=$(date +%s.%N)
+    t=$(echo "$e - $s" | bc)
+    if [ -z "$best" ] || [ "$(echo "$t < $best" | bc)" = 1 ]; then best=$t; fi
+done
+printf "%-28s %9s       %10.0f decisions/s  (best of 3, %.3f s for 10,000)\n" "check --format json" "" "$(echo "10000 / $best" | bc -l)" "$best"
+echo "decision log lines written: $(wc -l < "$TMP/decisions.jsonl")"
+echo "server RSS after the runs: logged $(awk '/VmRSS/ {print $2, $3}' /proc/$LOGGED_PID/status)"
+
+if [ "$SOAK" -gt 0 ]; then
+    echo "== soak: ${SOAK} s at 2,000/s on /v1/decide (logged), RSS every 60 s"
+    "$OHA" --no-tui --output-format json -z "${SOAK}s" -q 2000 --latency-correction -c 16 "${H[@]}" "$TMP/one.json" "http://$LOGGED/v1/decide" > "$TMP/soak.json" &
+    soak=$!
+    t=0
+    while kill -0 "$soak" 2>/dev/null; do
+        echo "t=${t}s RSS $(awk '/VmRSS/ {print $2, $3}' /proc/$LOGGED_PID/status)"
+        sleep 60
+        t=$((t + 60))
+    done
+    summary "soak, 2,000/s, logged" "$TMP/soak.json"
+    echo "t=end RSS $(awk '/VmRSS/ {print $2, $3}' /proc/$LOGGED_PID/status)"
+fi
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
