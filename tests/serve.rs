@@ -579,3 +579,63 @@ fn sigterm_drains_requests_in_flight() {
     // New connections are refused once it is gone.
     assert!(TcpStream::connect(&s.addr).is_err());
 }
+
+/// Reloads while clients decide: no request fails, and no batch is decided
+/// by a mix of policies (every line of one answer carries one hash).
+#[test]
+fn reload_under_load_fails_nothing_and_never_mixes() {
+    let policy = policy_copy("underload");
+    let s = Server::start(&["--policy", policy.to_str().unwrap()]);
+    let addr = s.addr.clone();
+    let stop = Instant::now() + Duration::from_secs(4);
+    let batch = vec![application(); 2000].join(&b'\n');
+    let batcher = {
+        let addr = addr.clone();
+        std::thread::spawn(move || {
+            let mut hashes = std::collections::HashSet::new();
+            let mut n = 0;
+            while Instant::now() < stop {
+                let r = request(&addr, "POST", "/v1/decide/batch", &[], &batch);
+                assert_eq!(r.status, 200);
+                let lines: Vec<Value> = r.text().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+                assert_eq!(lines.len(), 2000);
+                let first = lines[0]["policy"]["hash"].clone();
+                assert!(
+                    lines.iter().all(|l| l["policy"]["hash"] == first),
+                    "a batch mixed policies"
+                );
+                hashes.insert(first.to_string());
+                n += 1;
+            }
+            (n, hashes)
+        })
+    };
+    let singles = std::thread::spawn(move || {
+        let mut n = 0;
+        while Instant::now() < stop {
+            let r = request(&addr, "POST", "/v1/decide", &[], &application());
+            assert_eq!(r.status, 200, "{}", r.text());
+            n += 1;
+        }
+        n
+    });
+    let header = policy.join("00-policy.rules");
+    let text = std::fs::read_to_string(&header).unwrap();
+    let mut reloads = 0;
+    let mut seen = std::collections::HashSet::new();
+    while Instant::now() < stop {
+        let version = format!("version \"2026.{}\"", 20 + reloads % 2);
+        std::fs::write(&header, text.replace("version \"2026.11\"", &version)).unwrap();
+        let before = s.get("/v1/policy").json()["last_reload"]["at"].clone();
+        s.signal("HUP");
+        let p = s.wait_policy(|p| p["last_reload"]["at"] != before);
+        assert_eq!(p["last_reload"]["ok"], true);
+        seen.insert(p["hash"].to_string());
+        reloads += 1;
+    }
+    let (batches, batch_hashes) = batcher.join().unwrap();
+    let n = singles.join().unwrap();
+    assert!(reloads >= 2 && seen.len() == 2, "{reloads} reloads");
+    assert!(batches >= 1 && n >= 10, "{batches} batches, {n} decisions");
+    assert!(!batch_hashes.is_empty());
+}
