@@ -7,6 +7,8 @@
 #   benches/serve_load.sh            # the runs below, 10 s each
 #   SECS=5 benches/serve_load.sh     # shorter runs
 #   SOAK=600 benches/serve_load.sh   # also a 10-minute memory soak at 2,000/s
+#   LOADGEN=wrk benches/serve_load.sh   # Debian's wrk instead of oha (no
+#                                      # fixed-rate run: wrk has no rate option)
 #
 # Runs, each against the release binary:
 #   1. /v1/decide at a fixed 5,000 requests/s (decision log on, fsync per group)
@@ -21,8 +23,11 @@ SECS=${SECS:-10}
 CONC=${CONC:-32}
 SOAK=${SOAK:-0}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kycrules-serve-load.XXXXXX")
+LOADGEN=${LOADGEN:-oha}
 OHA=$(command -v oha || true)
-if [ -z "$OHA" ]; then
+if [ "$LOADGEN" = wrk ]; then
+    command -v wrk > /dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+elif [ -z "$OHA" ]; then
     OHA=target/tools/bin/oha
     [ -x "$OHA" ] || cargo install oha --locked --root target/tools
 fi
@@ -55,6 +60,8 @@ summary() {
 import json, sys
 label, path, per = sys.argv[1], sys.argv[2], int(sys.argv[3])
 r = json.load(open(path))
+if not r:
+    print(f"{label:<28} not measured"); sys.exit(0)
 s, p = r["summary"], r["latencyPercentiles"]
 codes = r.get("statusCodeDistribution", {})
 ms = lambda k: (p.get(k) or 0) * 1000
@@ -64,9 +71,42 @@ print(f"{label:<28} {s['requestsPerSec']:>9.0f} req/s {s['requestsPerSec'] * per
 PY
 }
 
-# oha ARGS...: a bounded run, JSON report to $TMP/last.json
+# oha ARGS...: a bounded run, JSON report to $TMP/last.json; with wrk, the
+# same run (minus the rate) through a Lua script that writes the same fields.
 run() {
-    "$OHA" --no-tui --output-format json "$@" > "$TMP/last.json"
+    if [ "$LOADGEN" = wrk ]; then
+        wrk_run "$@"
+    else
+        "$OHA" --no-tui --output-format json "$@" > "$TMP/last.json"
+    fi
+}
+
+wrk_run() {
+    local secs=10 conc=1 body="" url=""
+    while [ $# -gt 0 ]; do
+        case $1 in
+            -z) secs=${2%s}; shift ;;
+            -c) conc=$2; shift ;;
+            -D) body=$2; shift ;;
+            -q) echo "wrk has no fixed rate: run skipped" >&2; echo '{}' > "$TMP/last.json"; return ;;
+            -H|-m) shift ;;
+            http*) url=$1 ;;
+        esac
+        shift
+    done
+    cat > "$TMP/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = io.open(os.getenv("BODY")):read("*a")
+done = function(s, l, r)
+  local e = s.errors
+  local bad = e.status + e.connect + e.read + e.write + e.timeout
+  io.write(string.format('{"summary":{"requestsPerSec":%f,"successRate":%f},"latencyPercentiles":{"p50":%f,"p99":%f,"p99.9":%f},"statusCodeDistribution":{"non-2xx or errors":%d}}\n',
+    s.requests / (s.duration / 1e6), (s.requests - bad) / math.max(s.requests, 1),
+    l:percentile(50) / 1e6, l:percentile(99) / 1e6, l:percentile(99.9) / 1e6, bad))
+end
+LUA
+    BODY=$body wrk -t 1 -c "$conc" -d "${secs}s" -s "$TMP/post.lua" "$url" | tail -1 > "$TMP/last.json"
 }
 
 "$BIN" gen 10000 --seed 42 > "$TMP/batch.jsonl"
@@ -76,7 +116,11 @@ n=$(grep -n '"decision":"accept"' "$TMP/check.jsonl" | head -1 | cut -d: -f1)
 sed -n "${n}p" "$TMP/batch.jsonl" > "$TMP/one.json"
 
 echo "== $(date -u +%FT%TZ), $(nproc) cores, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "== oha $("$OHA" --version | cut -d' ' -f2), ${SECS} s a run, $CONC connections"
+if [ "$LOADGEN" = wrk ]; then
+    echo "== wrk (1 thread), ${SECS} s a run, $CONC connections"
+else
+    echo "== oha $("$OHA" --version | cut -d' ' -f2), ${SECS} s a run, $CONC connections"
+fi
 start logged --decision-log "$TMP/decisions.jsonl"
 LOGGED=$ADDR
 LOGGED_PID=$LASTPID
@@ -110,8 +154,13 @@ echo "decision log lines written: $(wc -l < "$TMP/decisions.jsonl")"
 echo "server RSS after the runs: logged $(awk '/VmRSS/ {print $2, $3}' /proc/$LOGGED_PID/status)"
 
 if [ "$SOAK" -gt 0 ]; then
-    echo "== soak: ${SOAK} s at 2,000/s on /v1/decide (logged), RSS every 60 s"
-    "$OHA" --no-tui --output-format json -z "${SOAK}s" -q 2000 --latency-correction -c 16 "${H[@]}" "$TMP/one.json" "http://$LOGGED/v1/decide" > "$TMP/soak.json" &
+    if [ "$LOADGEN" = wrk ]; then
+        echo "== soak: ${SOAK} s at the maximum rate with 4 connections (wrk has no fixed rate), logged, RSS every 60 s"
+        (run -z "${SOAK}s" -c 4 "${H[@]}" "$TMP/one.json" "http://$LOGGED/v1/decide"; cp "$TMP/last.json" "$TMP/soak.json") &
+    else
+        echo "== soak: ${SOAK} s at 2,000/s on /v1/decide (logged), RSS every 60 s"
+        "$OHA" --no-tui --output-format json -z "${SOAK}s" -q 2000 --latency-correction -c 16 "${H[@]}" "$TMP/one.json" "http://$LOGGED/v1/decide" > "$TMP/soak.json" &
+    fi
     soak=$!
     t=0
     while kill -0 "$soak" 2>/dev/null; do
