@@ -326,7 +326,14 @@ fn every_example_decides_as_check_does() {
 
 #[test]
 fn bad_bodies_get_clear_errors() {
-    let s = Server::start(&["--max-body", "4096", "--max-batch-lines", "3"]);
+    let s = Server::start(&[
+        "--max-body",
+        "4096",
+        "--max-batch-lines",
+        "3",
+        "--max-batch-body",
+        "16384",
+    ]);
     let r = s.post("/v1/decide", b"{\"id\": ");
     assert_eq!(r.status, 400);
     assert!(r.json()["error"].as_str().unwrap().contains("JSON"), "{}", r.text());
@@ -351,6 +358,12 @@ fn bad_bodies_get_clear_errors() {
     let r = s.post("/v1/decide/batch", &four);
     assert_eq!(r.status, 413);
     assert!(r.text().contains("at most 3"));
+    let big_batch = [application(), vec![b' '; 17_000]].concat();
+    assert_eq!(s.post("/v1/decide/batch", &big_batch).status, 413);
+    let long = "x".repeat(513);
+    let r = s.post(&format!("/v1/decide?source={long}"), &application());
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("source"));
     // The service is still well after all that.
     assert_eq!(s.post("/v1/decide", &application()).status, 200);
 }
