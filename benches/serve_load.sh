@@ -12,7 +12,7 @@
 #
 # Runs, each against the release binary:
 #   1. /v1/decide at a fixed 5,000 requests/s (decision log on, fsync per group)
-#   2. /v1/decide at the maximum rate (log on), and (3) with no log
+#   2. /v1/decide at the maximum rate (log on), (3) log without fsync, with no log
 #   4. the HTTP floor: POST /bench/constant, the same server answering a constant
 #   5. /v1/decide/batch with 10,000 applications a request
 #   6. `kycrules check --format json` over the same 10,000 applications
@@ -112,7 +112,7 @@ LUA
 "$BIN" gen 10000 --seed 42 > "$TMP/batch.jsonl"
 # One application for the single-decision runs: the first valid one of the corpus.
 "$BIN" check --format json --as-of 2026-11-27 "$TMP/batch.jsonl" > "$TMP/check.jsonl" || true
-n=$(grep -n '"decision":"accept"' "$TMP/check.jsonl" | head -1 | cut -d: -f1)
+n=$(awk '/"decision":"accept"/ { print NR; exit }' "$TMP/check.jsonl")
 sed -n "${n}p" "$TMP/batch.jsonl" > "$TMP/one.json"
 
 echo "== $(date -u +%FT%TZ), $(nproc) cores, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -126,12 +126,16 @@ LOGGED=$ADDR
 LOGGED_PID=$LASTPID
 start nolog
 NOLOG=$ADDR
+start nosync --decision-log "$TMP/decisions-nosync.jsonl" --decision-log-no-sync
+NOSYNC=$ADDR
 H=(-H "content-type: application/json" -m POST -D)
 
 run -z "${SECS}s" -q 5000 --latency-correction -c "$CONC" "${H[@]}" "$TMP/one.json" "http://$LOGGED/v1/decide"
 summary "decide, 5,000/s, logged" "$TMP/last.json"
 run -z "${SECS}s" -c "$CONC" "${H[@]}" "$TMP/one.json" "http://$LOGGED/v1/decide"
 summary "decide, max rate, logged" "$TMP/last.json"
+run -z "${SECS}s" -c "$CONC" "${H[@]}" "$TMP/one.json" "http://$NOSYNC/v1/decide"
+summary "decide, max, logged no sync" "$TMP/last.json"
 run -z "${SECS}s" -c "$CONC" "${H[@]}" "$TMP/one.json" "http://$NOLOG/v1/decide"
 summary "decide, max rate, no log" "$TMP/last.json"
 run -z "${SECS}s" -c "$CONC" "${H[@]}" "$TMP/one.json" "http://$NOLOG/bench/constant"
