@@ -38,11 +38,16 @@ pub struct ReloadStatus {
 pub struct Rejection {
     pub reason: String,
     pub diagnostics: Vec<Value>,
+    /// The diagnostics as a person reads them (`file:line:col`, a caret), when rendered.
+    pub human: Option<String>,
 }
 
 impl std::fmt::Display for Rejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.reason)?;
+        if let Some(text) = &self.human {
+            return write!(f, "\n{}", text.trim_end());
+        }
         for d in &self.diagnostics {
             match d.get("rendered").and_then(Value::as_str) {
                 Some(text) => write!(f, "\n{text}")?,
@@ -94,6 +99,7 @@ impl Gate for PolicyTests {
             return Err(Rejection {
                 reason: "the policy's test files have errors".into(),
                 diagnostics: errors,
+                human: None,
             });
         }
         if files.is_empty() {
@@ -105,6 +111,7 @@ impl Gate for PolicyTests {
         }
         let detail = serde_json::from_str(&testing::json(rs, &report, false)).unwrap_or(Value::Null);
         Err(Rejection {
+            human: Some(testing::human(rs, &report, false)),
             reason: format!("{} of the policy's tests failed", report.failed()),
             diagnostics: vec![json!({
                 "message": format!("{} policy test(s) failed", report.failed()),
@@ -238,6 +245,7 @@ fn candidate(paths: &[PathBuf], current: Option<&Policy>, gates: &[Box<dyn Gate>
         Policy::load(paths).map_err(|e| Rejection {
             reason: "the policy does not compile".into(),
             diagnostics: e.to_json(),
+            human: Some(e.render()),
         })?
     };
     let c = Candidate { policy: &policy, paths };
