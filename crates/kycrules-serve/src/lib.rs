@@ -84,6 +84,7 @@ pub fn run(config: Config) -> Result<(), String> {
 
 async fn serve(config: Config) -> Result<(), String> {
     let metrics = obs::Metrics::install()?;
+    metrics.spawn_upkeep();
     let policy = reload::Holder::start(&config.policy).map_err(|r| r.to_string())?;
     obs::policy_in_force(&policy.current().policy);
     let token = match &config.token_file {

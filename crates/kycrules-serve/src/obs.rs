@@ -44,6 +44,20 @@ impl Metrics {
     pub fn render(&self) -> String {
         self.handle.render()
     }
+
+    /// Folds the latency samples recorded since the last call into the
+    /// histograms. Without it (and without a scraper calling `/metrics`) the
+    /// recorder keeps every sample, and memory grows with each request.
+    pub fn spawn_upkeep(&self) {
+        let handle = self.handle.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                handle.run_upkeep();
+            }
+        });
+    }
 }
 
 /// `kycrules_policy_info{name,version,hash} 1` for the policy in force only.
