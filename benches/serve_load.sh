@@ -172,7 +172,7 @@ if [ "$SOAK" -gt 0 ]; then
         sleep 60
         t=$((t + 60))
     done
-    summary "soak, 2,000/s, logged" "$TMP/soak.json"
+    summary "soak, logged" "$TMP/soak.json"
     echo "t=end RSS $(awk '/VmRSS/ {print $2, $3}' /proc/$LOGGED_PID/status)"
 fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
