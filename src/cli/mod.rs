@@ -12,6 +12,7 @@ mod lsp;
 mod progress;
 mod prove;
 mod schema;
+mod serve;
 mod test;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -83,6 +84,8 @@ pub enum Command {
     Man(completions::ManArgs),
     /// Serve the policy language to an editor (Language Server Protocol on stdio).
     Lsp(lsp::LspArgs),
+    /// Serve decisions over HTTP, reloading the policy on SIGHUP or file changes.
+    Serve(serve::ServeArgs),
 }
 
 /// The exit codes, shown at the end of `--help`.
@@ -284,6 +287,7 @@ pub fn run() -> ExitCode {
         Command::Completions(args) => completions::run(&args),
         Command::Man(args) => completions::man(&args),
         Command::Lsp(args) => lsp::run(&args),
+        Command::Serve(args) => serve::run(args),
     };
     status.into()
 }

@@ -332,6 +332,91 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// A copy of an application with every field the schema marks `sensitive`
+    /// masked as reports mask it (all but the last four characters), for
+    /// audit logs. Parts the schema does not know are copied as they are.
+    pub fn mask_application(&self, value: &serde_json::Value) -> serde_json::Value {
+        let mut out = value.clone();
+        mask_record(&self.inner.rules.schema, 0, &mut out);
+        out
+    }
+
+    /// Explains one application as `explain --format json` does (sensitive
+    /// fields masked); `Err` with the input error when it cannot be evaluated.
+    pub fn explain_value(
+        &self,
+        value: &serde_json::Value,
+        source: &str,
+        opts: &DecideOptions,
+    ) -> Result<crate::explain::Explanation, String> {
+        let rs = &self.inner.rules;
+        let eval = self.options(opts);
+        let eval = Options {
+            as_of: input::record_date(rs.as_of.as_ref(), value, eval.as_of),
+            ..eval
+        };
+        let record = input::convert(value, &rs.schema, &rs.banks, eval.as_of)?;
+        let id = input::record_id(value);
+        Ok(crate::explain::explain(
+            rs,
+            &record,
+            id.as_deref(),
+            source,
+            crate::explain::Options { eval, show_pii: false },
+        ))
+    }
+}
+
+/// Masks the sensitive fields of record type `r` in `value`, recursing into
+/// nested records and lists of them.
+fn mask_record(schema: &crate::ir::Schema, r: u32, value: &mut serde_json::Value) {
+    use crate::ir::Type;
+    use serde_json::Value;
+    let (Some(rec), Value::Object(obj)) = (schema.records.get(r as usize), value) else {
+        return;
+    };
+    for f in &rec.fields {
+        let Some(v) = obj.get_mut(&f.name) else { continue };
+        if f.sensitive {
+            mask_value(v);
+            continue;
+        }
+        let mut ty = &f.ty;
+        let mut list = false;
+        while let Type::List(inner) = ty {
+            ty = inner;
+            list = true;
+        }
+        if let Type::Record(sub) = ty {
+            if list {
+                mask_list(schema, *sub, v);
+            } else {
+                mask_record(schema, *sub, v);
+            }
+        }
+    }
+}
+
+fn mask_list(schema: &crate::ir::Schema, r: u32, value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| mask_list(schema, r, v)),
+        v => mask_record(schema, r, v),
+    }
+}
+
+/// A sensitive value: text and numbers masked; lists and records masked throughout.
+fn mask_value(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => *s = crate::text::mask(s),
+        Value::Number(n) => *v = Value::String(crate::text::mask(&n.to_string())),
+        Value::Array(items) => items.iter_mut().for_each(mask_value),
+        Value::Object(map) => map.values_mut().for_each(mask_value),
+        Value::Null | Value::Bool(_) => {}
+    }
+}
+
 #[expect(clippy::panic, reason = "the shipped policy is compiled and tested with the engine")]
 fn unreachable_shipped(e: &PolicyError) -> ! {
     panic!("the shipped policy does not compile:\n{}", e.render())

@@ -5,9 +5,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// The files under `dir` (recursively) whose extension is one of `extensions`,
-/// sorted by path. Unreadable entries are skipped. Symbolic links to
-/// directories are not followed (a link loop cannot hang a command), and a
-/// file reached twice (a link to a file already found) is listed once.
+/// sorted by path. Unreadable and hidden (`.name`) entries are skipped.
+/// Symbolic links to directories are not followed (a link loop cannot hang a
+/// command), and a file reached twice (a link to a file already found) is
+/// listed once.
 pub fn collect(dir: &Path, extensions: &[&str]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     walk(dir, extensions, &mut out, 0);
@@ -26,6 +27,12 @@ fn walk(dir: &Path, extensions: &[&str], out: &mut Vec<PathBuf>, depth: usize) {
     }
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
+        // Hidden entries are skipped: editors' temporary files, and the
+        // `..data` links through which Kubernetes mounts a ConfigMap (walked,
+        // they would read every file twice).
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
         let path = entry.path();
         // The entry's own type: a link is a link, not what it points to.
         let Ok(ft) = entry.file_type() else { continue };
