@@ -512,6 +512,43 @@ fn reload_on_sighup_good_broken_and_failing_tests() {
 }
 
 #[test]
+fn a_reload_that_does_not_prove_its_claim_is_refused() {
+    // Start on the 16x/17x/19x edit; the shipped rules are a proven tightening
+    // of it, and going back to the edit is refuted.
+    let policy = policy_copy("claim");
+    let edit = root().join("examples/policy-change/rules");
+    let copy_rules = |from: &std::path::Path| {
+        for e in std::fs::read_dir(from).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "rules") {
+                std::fs::copy(&p, policy.join(p.file_name().unwrap())).unwrap();
+            }
+        }
+    };
+    // The policy's tests pin the shipped behaviour; this test is about the claim alone.
+    std::fs::remove_dir_all(policy.join("tests")).unwrap();
+    copy_rules(&edit);
+    let s = Server::start(&["--policy", policy.to_str().unwrap(), "--require-claim", "tightens"]);
+    let loose = s.policy_hash();
+
+    copy_rules(&root().join("rules"));
+    s.signal("HUP");
+    let p = s.wait_policy(|p| p["hash"] != loose.as_str());
+    assert_eq!(p["last_reload"]["ok"], true);
+    let tight = p["hash"].as_str().unwrap().to_owned();
+
+    copy_rules(&edit);
+    let before = p["last_reload"]["at"].clone();
+    s.signal("HUP");
+    let p = s.wait_policy(|p| p["last_reload"]["at"] != before);
+    assert_eq!(p["last_reload"]["ok"], false);
+    assert_eq!(p["hash"], tight.as_str());
+    let diags = p["last_reload"]["diagnostics"].to_string();
+    assert!(diags.contains("refuted"), "{diags}");
+    assert!(diags.contains("phone-mainland"), "{diags}");
+}
+
+#[test]
 fn watch_reloads_on_file_changes() {
     let policy = policy_copy("watch");
     let s = Server::start(&["--policy", policy.to_str().unwrap(), "--watch", "--debounce-ms", "100"]);

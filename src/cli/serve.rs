@@ -56,9 +56,20 @@ pub struct ServeArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
+    /// Load a changed policy only when `kycrules prove` proves this claim of it
+    /// against the policy in force (a refutation or an unknown keeps the old one).
+    #[arg(long = "require-claim", value_enum, value_name = "CLAIM")]
+    pub require_claim: Option<RequiredClaim>,
     /// Also answer a constant on `POST /bench/constant`: the HTTP floor for load tests.
     #[arg(long = "bench-floor", hide = true)]
     pub bench_floor: bool,
+}
+
+/// The claims `--require-claim` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RequiredClaim {
+    Tightens,
+    Equivalent,
 }
 
 pub fn run(args: ServeArgs) -> ExitStatus {
@@ -81,6 +92,10 @@ pub fn run(args: ServeArgs) -> ExitStatus {
         max_concurrency: args.max_concurrency,
         bench_floor: args.bench_floor,
         threads: args.threads,
+        require_claim: args.require_claim.map(|c| match c {
+            RequiredClaim::Tightens => kycrules::prove::Claim::Tightens,
+            RequiredClaim::Equivalent => kycrules::prove::Claim::Equivalent,
+        }),
     };
     match kycrules_serve::run(config) {
         Ok(()) => ExitStatus::Success,

@@ -47,6 +47,8 @@ pub struct Config {
     pub bench_floor: bool,
     /// Worker threads of the runtime (0: one per core).
     pub threads: usize,
+    /// A claim every reloaded policy must prove against the one in force.
+    pub require_claim: Option<kycrules::prove::Claim>,
 }
 
 impl Default for Config {
@@ -65,6 +67,7 @@ impl Default for Config {
             max_concurrency: 1024,
             bench_floor: false,
             threads: 0,
+            require_claim: None,
         }
     }
 }
@@ -85,7 +88,11 @@ pub fn run(config: Config) -> Result<(), String> {
 async fn serve(config: Config) -> Result<(), String> {
     let metrics = obs::Metrics::install()?;
     metrics.spawn_upkeep();
-    let policy = reload::Holder::start(&config.policy).map_err(|r| r.to_string())?;
+    let extra: Vec<Box<dyn reload::Gate>> = match config.require_claim {
+        Some(claim) => vec![Box::new(reload::RequireClaim(claim))],
+        None => Vec::new(),
+    };
+    let policy = reload::Holder::start(&config.policy, extra).map_err(|r| r.to_string())?;
     obs::policy_in_force(&policy.current().policy);
     let token = match &config.token_file {
         Some(p) => Some(auth::read_token(p)?),

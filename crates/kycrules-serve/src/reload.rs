@@ -13,6 +13,7 @@ use crate::clock;
 use arc_swap::ArcSwap;
 use kycrules::Policy;
 use kycrules::date::Date;
+use kycrules::prove::{self, Claim, Verdict};
 use kycrules::testing;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -122,6 +123,50 @@ impl Gate for PolicyTests {
     }
 }
 
+/// `--require-claim`: a new policy comes into force only when `kycrules prove`
+/// proves the claim of it against the policy in force. A refutation or an
+/// unknown keeps the old policy (the first load at start has nothing to
+/// compare with and is not gated).
+pub struct RequireClaim(pub Claim);
+
+impl Gate for RequireClaim {
+    fn admit(&self, current: Option<&Policy>, c: &Candidate<'_>) -> Result<(), Rejection> {
+        let Some(current) = current else { return Ok(()) };
+        let claim = match self.0 {
+            Claim::Tightens => "tightens",
+            Claim::Equivalent => "equivalent",
+        };
+        let report = prove::prove(current, c.policy, self.0, Date::today());
+        let (reason, detail) = match &report.verdict {
+            Verdict::Proven => return Ok(()),
+            Verdict::Refuted {
+                counterexample,
+                old,
+                new,
+                ..
+            } => (
+                format!(
+                    "the new policy does not prove `{claim}`: refuted, an application is {} under the policy in force and {} under the new one",
+                    old.as_str(),
+                    new.as_str()
+                ),
+                json!({"status": "refuted", "counterexample": counterexample}),
+            ),
+            Verdict::Unknown { reasons } => (
+                format!("the new policy does not prove `{claim}`: the proof could not decide"),
+                json!({"status": "unknown", "reasons": reasons}),
+            ),
+        };
+        Err(Rejection {
+            diagnostics: vec![
+                json!({"message": reason.clone(), "claim": claim, "prove": detail, "changed_rules": report.changed}),
+            ],
+            reason,
+            human: None,
+        })
+    }
+}
+
 /// The `tests/` folder next to each policy path, where one exists.
 fn test_dirs(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();
@@ -151,9 +196,10 @@ pub struct Holder {
 }
 
 impl Holder {
-    /// Loads the policy and admits it through the default gates.
-    pub fn start(paths: &[PathBuf]) -> Result<Holder, Rejection> {
-        let gates: Vec<Box<dyn Gate>> = vec![Box::new(PolicyTests)];
+    /// Loads the policy and admits it through the default gates, then `extra`.
+    pub fn start(paths: &[PathBuf], extra: Vec<Box<dyn Gate>>) -> Result<Holder, Rejection> {
+        let mut gates: Vec<Box<dyn Gate>> = vec![Box::new(PolicyTests)];
+        gates.extend(extra);
         let policy = candidate(paths, None, &gates)?;
         let at = clock::now_rfc3339();
         Ok(Holder {
