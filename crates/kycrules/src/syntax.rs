@@ -62,33 +62,10 @@ pub fn parse(file: u32, text: &str) -> Result<File, Vec<Diagnostic>> {
 fn too_deep(text: &str) -> Option<usize> {
     let mut depth = 0usize;
     let mut nots = 0usize;
-    let mut in_string = false;
-    let mut raw = false;
-    let mut in_comment = false;
-    let mut escaped = false;
     let bytes = text.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        if in_comment {
-            in_comment = b != b'\n';
-            continue;
-        }
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' && !raw {
-                escaped = true;
-            } else if b == b'"' || b == b'\n' {
-                in_string = false;
-            }
-            continue;
-        }
+    for i in code_bytes(bytes) {
+        let b = bytes[i];
         match b {
-            b'#' => in_comment = true,
-            b'"' => {
-                in_string = true;
-                // `r"...`: a raw text, whose backslashes escape nothing.
-                raw = i > 0 && bytes[i - 1] == b'r' && (i < 2 || !is_ident_byte(bytes[i - 2]));
-            }
             b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
@@ -104,6 +81,43 @@ fn too_deep(text: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// The offsets of the bytes of policy text that are code: outside texts
+/// (`"..."`, raw `r"..."`, which end at a line's end at the latest) and
+/// comments (`#` to the line's end), delimiters left out. The lexical scan
+/// the bracket checks share, before (or without) a parse.
+fn code_bytes(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let (mut in_string, mut raw, mut in_comment, mut escaped) = (false, false, false, false);
+    bytes.iter().enumerate().filter_map(move |(i, &b)| {
+        if in_comment {
+            in_comment = b != b'\n';
+            return None;
+        }
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' && !raw {
+                escaped = true;
+            } else if b == b'"' || b == b'\n' {
+                in_string = false;
+            }
+            return None;
+        }
+        match b {
+            b'#' => {
+                in_comment = true;
+                None
+            }
+            b'"' => {
+                in_string = true;
+                // `r"...`: a raw text, whose backslashes escape nothing.
+                raw = i > 0 && bytes[i - 1] == b'r' && (i < 2 || !is_ident_byte(bytes[i - 2]));
+                None
+            }
+            _ => Some(i),
+        }
+    })
 }
 
 fn is_ident_byte(b: u8) -> bool {
@@ -161,32 +175,9 @@ fn syntax_error(file: u32, text: &str, e: pest::error::Error<Rule>) -> Diagnosti
 /// before it is closed.
 fn unclosed_brace(text: &str, before: usize) -> Option<usize> {
     let mut open = Vec::new();
-    let mut in_string = false;
-    let mut raw = false;
-    let mut in_comment = false;
-    let mut escaped = false;
     let bytes = text.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        if in_comment {
-            in_comment = b != b'\n';
-            continue;
-        }
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' && !raw {
-                escaped = true;
-            } else if b == b'"' || b == b'\n' {
-                in_string = false;
-            }
-            continue;
-        }
-        match b {
-            b'#' => in_comment = true,
-            b'"' => {
-                in_string = true;
-                raw = i > 0 && bytes[i - 1] == b'r' && (i < 2 || !is_ident_byte(bytes[i - 2]));
-            }
+    for i in code_bytes(bytes) {
+        match bytes[i] {
             b'{' => open.push(i),
             b'}' => {
                 open.pop();
