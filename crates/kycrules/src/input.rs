@@ -1150,7 +1150,7 @@ fn extension(path: &Path) -> String {
 /// always read as their extension says.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum InputFormat {
-    /// Told from the text (see [`sniff`]).
+    /// Told from the text (see `sniff`).
     #[default]
     Auto,
     /// A YAML stream: documents separated by `---`.

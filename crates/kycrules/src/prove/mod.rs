@@ -10,7 +10,7 @@
 //! model is checked against the theories of its terms ([`theory`]: intervals
 //! for numbers and dates, one value for enums and banks, product automata for
 //! text) and an inconsistent one is blocked (DPLL(T)). A consistent model is
-//! turned into a real application ([`witness`]) and decided under both
+//! turned into a real application (`witness`) and decided under both
 //! policies by the engine; only a confirmed counterexample refutes. When the
 //! solver runs out of models the claim is proven, unless some consistent
 //! model could not be confirmed: then the verdict is `unknown`, naming the
