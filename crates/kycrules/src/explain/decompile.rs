@@ -109,20 +109,7 @@ impl<'a> Decompiler<'a> {
             }
             CExpr::In(v, items) => self.write_in(v, items, " in ", scope, d, out),
             CExpr::Call(b, args) => self.write_call(*b, args, scope, d, out),
-            CExpr::Quant(q, list, body) => {
-                let var = self.var_name(list, scope);
-                let elem = match self.type_of(list, scope) {
-                    Some(Type::List(t)) => Some(*t),
-                    _ => None,
-                };
-                let _ = write!(out, "{}({var} in ", quantifier_str(*q));
-                self.write(list, scope, 0, d, out);
-                out.push_str(": ");
-                scope.push((var, elem, false));
-                self.write(body, scope, 0, d, out);
-                scope.pop();
-                out.push(')');
-            }
+            CExpr::Quant(q, list, body) => self.write_binder(quantifier_str(*q), list, body, scope, d, out),
             CExpr::Fired(i) => {
                 let id = self.rs.rules.get(*i as usize).map_or("?", |r| r.id.as_str());
                 let _ = write!(out, "fired({id})");
@@ -146,24 +133,28 @@ impl<'a> Decompiler<'a> {
                 let sign = if *n < 0 { '-' } else { '+' };
                 let _ = write!(out, " {sign} {} {unit}", n.unsigned_abs());
             }
-            CExpr::Aggregate(op, list, body) => {
-                let var = self.var_name(list, scope);
-                let elem = match self.type_of(list, scope) {
-                    Some(Type::List(t)) => Some(*t),
-                    _ => None,
-                };
-                let _ = write!(out, "{}({var} in ", agg_str(*op));
-                self.write(list, scope, 0, d, out);
-                out.push_str(": ");
-                scope.push((var, elem, false));
-                self.write(body, scope, 0, d, out);
-                scope.pop();
-                out.push(')');
-            }
+            CExpr::Aggregate(op, list, body) => self.write_binder(agg_str(*op), list, body, scope, d, out),
         }
         if paren {
             out.push(')');
         }
+    }
+
+    /// `name(x in list: body)`: a quantifier or an aggregate, its variable
+    /// named and typed from the list while the body is written.
+    fn write_binder(&self, name: &str, list: &CExpr, body: &CExpr, scope: &mut Scope, d: usize, out: &mut String) {
+        let var = self.var_name(list, scope);
+        let elem = match self.type_of(list, scope) {
+            Some(Type::List(t)) => Some(*t),
+            _ => None,
+        };
+        let _ = write!(out, "{name}({var} in ");
+        self.write(list, scope, 0, d, out);
+        out.push_str(": ");
+        scope.push((var, elem, false));
+        self.write(body, scope, 0, d, out);
+        scope.pop();
+        out.push(')');
     }
 
     #[expect(clippy::too_many_arguments, reason = "one recursion step with its context")]
