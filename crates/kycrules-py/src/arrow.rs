@@ -15,6 +15,7 @@
 //! policy's schema does not expect (a number where text is declared) is an
 //! `error` decision for each row, naming the field, as in JSON.
 
+use crate::pyjson::Path;
 use crate::{line, unit};
 use arrow_array::cast::AsArray;
 use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
@@ -216,25 +217,6 @@ fn node(arr: &dyn Array) -> Result<Node<'_>, String> {
         other => return Err(unusable("?", other, "cast it to a supported type")),
     };
     Ok(Node { arr, kind })
-}
-
-/// A field path as the engine writes it: `a.b[0].c`.
-#[derive(Clone, Copy)]
-enum Path<'a> {
-    Root,
-    Key(&'a Path<'a>, &'a str),
-    Index(&'a Path<'a>, usize),
-}
-
-impl std::fmt::Display for Path<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Path::Root => Ok(()),
-            Path::Key(Path::Root, k) => f.write_str(k),
-            Path::Key(p, k) => write!(f, "{p}.{k}"),
-            Path::Index(p, i) => write!(f, "{p}[{i}]"),
-        }
-    }
 }
 
 fn text(s: &str, out: &mut Vec<u8>) {

@@ -363,19 +363,7 @@ fn is_bool(e: &CExpr) -> bool {
         CExpr::BankKnown(_) => true,
         CExpr::Quant(q, ..) => *q != Quantifier::Count,
         CExpr::Const(f) => matches!(f, Field::Bool(_)),
-        CExpr::Call(b, _) => matches!(
-            b,
-            Builtin::Only(_)
-                | Builtin::HasAny(_)
-                | Builtin::StartsWith
-                | Builtin::EndsWith
-                | Builtin::Contains
-                | Builtin::Matches(_)
-                | Builtin::Present
-                | Builtin::Luhn
-                | Builtin::Icao9303
-                | Builtin::Mod11_2
-        ),
+        CExpr::Call(b, _) => crate::explain::decompile::builtin_type(*b) == crate::ir::Type::Bool,
         _ => false,
     }
 }

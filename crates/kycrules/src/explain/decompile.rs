@@ -544,7 +544,9 @@ pub fn builtin_name(b: Builtin) -> &'static str {
     }
 }
 
-fn builtin_type(b: Builtin) -> Type {
+/// The type of a built-in's result (also what the compiled evaluator asks:
+/// does a call yield a truth value).
+pub(crate) fn builtin_type(b: Builtin) -> Type {
     match b {
         Builtin::Length
         | Builtin::Size
