@@ -64,7 +64,7 @@ fn convert<M: Measurement + 'static>(c: &mut Criterion<M>) {
                 let rec = input::json_record(String::new(), l);
                 black_box(
                     rec.value
-                        .and_then(|v| input::convert(&v, &rs.schema, &rs.banks, as_of()))
+                        .and_then(|v| input::convert(&v, &rs.schema, &rs.tables, as_of()))
                         .is_ok(),
                 );
             }
@@ -73,7 +73,7 @@ fn convert<M: Measurement + 'static>(c: &mut Criterion<M>) {
     g.bench_function("direct", |b| {
         b.iter(|| {
             for l in &lines {
-                black_box(direct::json_record(l, &rs.schema, &rs.banks, as_of()).is_some());
+                black_box(direct::json_record(l, &rs.schema, &rs.tables, as_of()).is_some());
             }
         })
     });
@@ -90,7 +90,7 @@ fn convert<M: Measurement + 'static>(c: &mut Criterion<M>) {
     g.bench_function("from_parsed_value", |b| {
         b.iter(|| {
             for v in &values {
-                black_box(input::convert(v, &rs.schema, &rs.banks, as_of()).is_ok());
+                black_box(input::convert(v, &rs.schema, &rs.tables, as_of()).is_ok());
             }
         })
     });
@@ -101,7 +101,7 @@ fn evaluate<M: Measurement + 'static>(c: &mut Criterion<M>) {
     let rs = shipped();
     let records: Vec<Record> = lines(&rs)
         .iter()
-        .filter_map(|l| direct::json_record(l, &rs.schema, &rs.banks, as_of()).map(|(_, r)| r))
+        .filter_map(|l| direct::json_record(l, &rs.schema, &rs.tables, as_of()).map(|(_, r)| r))
         .collect();
     let opts = Options {
         lang: 0,
@@ -131,7 +131,7 @@ fn evaluate<M: Measurement + 'static>(c: &mut Criterion<M>) {
     let base = baseline::Baseline::new();
     let apps: Vec<baseline::Application> = lines(&rs)
         .iter()
-        .filter(|l| direct::json_record(l, &rs.schema, &rs.banks, as_of()).is_some())
+        .filter(|l| direct::json_record(l, &rs.schema, &rs.tables, as_of()).is_some())
         .filter_map(|l| baseline::Baseline::parse(l).ok())
         .collect();
     assert_eq!(apps.len(), records.len());

@@ -30,7 +30,7 @@ fn the_baseline_decides_as_the_engine_on_the_bench_corpus() {
     for line in corpus.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
         let engine = kycrules::input::json_record(String::new(), line)
             .value
-            .and_then(|v| kycrules::input::convert(&v, &rs.schema, &rs.banks, opts.as_of));
+            .and_then(|v| kycrules::input::convert(&v, &rs.schema, &rs.tables, opts.as_of));
         let Ok(record) = engine else {
             errors += 1;
             continue;

@@ -58,7 +58,7 @@ fn readme_tour_policy_compiles_and_decides_as_shown() {
     let mut decisions = Vec::new();
     for doc in apps.split("\n---\n") {
         let value: serde_json::Value = serde_yaml::from_str(doc).unwrap();
-        let record = kycrules::input::convert(&value, &rs.schema, &rs.banks, opts.as_of).unwrap();
+        let record = kycrules::input::convert(&value, &rs.schema, &rs.tables, opts.as_of).unwrap();
         decisions.push(kycrules::eval::evaluate(&rs, &record, opts).decision.as_str());
     }
     assert_eq!(decisions, ["accept", "reject"]);
@@ -84,7 +84,7 @@ fn readme_one_line_edit_admits_17x_numbers() {
             lang: 0,
             as_of: kycrules::date::Date::parse("2026-11-27").unwrap(),
         };
-        let record = kycrules::input::convert(&app, &rs.schema, &rs.banks, opts.as_of).unwrap();
+        let record = kycrules::input::convert(&app, &rs.schema, &rs.tables, opts.as_of).unwrap();
         let d = kycrules::eval::evaluate(&rs, &record, opts);
         d.violations.iter().any(|v| rs.rules[v.rule].id == "phone-mainland")
     };

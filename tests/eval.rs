@@ -35,7 +35,7 @@ fn run(rs: &RuleSet, app: serde_json::Value, as_of: &str) -> Decision {
         lang: 0,
         as_of: Date::parse(as_of).unwrap(),
     };
-    let record = kycrules::input::convert(&app, &rs.schema, &rs.banks, opts.as_of).unwrap();
+    let record = kycrules::input::convert(&app, &rs.schema, &rs.tables, opts.as_of).unwrap();
     eval::evaluate(rs, &record, opts)
 }
 
@@ -134,7 +134,7 @@ fn message_choices_with_values_and_languages() {
         as_of: Date::parse("2026-01-01").unwrap(),
     };
     let record =
-        kycrules::input::convert(&with(json!({"name": "Annabelle"})), &rs.schema, &rs.banks, opts.as_of).unwrap();
+        kycrules::input::convert(&with(json!({"name": "Annabelle"})), &rs.schema, &rs.tables, opts.as_of).unwrap();
     assert_eq!(eval::evaluate(&rs, &record, opts).violations[0].message, "其他");
 }
 

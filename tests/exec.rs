@@ -21,7 +21,7 @@ fn records(rs: &RuleSet, n: u64, seed: u64) -> Vec<Record> {
     out.split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
         .filter_map(|l| kycrules::input::json_record(String::new(), l).value.ok())
-        .filter_map(|v| kycrules::input::convert(&v, &rs.schema, &rs.banks, as_of()).ok())
+        .filter_map(|v| kycrules::input::convert(&v, &rs.schema, &rs.tables, as_of()).ok())
         .collect()
 }
 

@@ -41,7 +41,7 @@ fn explain_record(rs: &RuleSet, rec: &InputRecord, show_pii: bool) -> Option<Exp
         as_of: as_of(),
     };
     let value = rec.value.as_ref().ok()?;
-    let record = input::convert(value, &rs.schema, &rs.banks, opts.as_of).ok()?;
+    let record = input::convert(value, &rs.schema, &rs.tables, opts.as_of).ok()?;
     Some(explain::explain(
         rs,
         &record,
@@ -223,7 +223,7 @@ fn assert_agrees(rs: &RuleSet, app: &serde_json::Value, label: &str) {
         lang: 0,
         as_of: as_of(),
     };
-    let Ok(record) = input::convert(app, &rs.schema, &rs.banks, opts.as_of) else {
+    let Ok(record) = input::convert(app, &rs.schema, &rs.tables, opts.as_of) else {
         return;
     };
     let d = eval::evaluate(rs, &record, opts);

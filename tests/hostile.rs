@@ -213,14 +213,14 @@ fn the_fast_path_and_the_general_path_read_numbers_alike() {
         let converted = general
             .value
             .clone()
-            .and_then(|v| kycrules::input::convert(&v, &rs.schema, &rs.banks, as_of));
-        if let Some((id, direct)) = kycrules::direct::json_record(j.as_bytes(), &rs.schema, &rs.banks, as_of) {
+            .and_then(|v| kycrules::input::convert(&v, &rs.schema, &rs.tables, as_of));
+        if let Some((id, direct)) = kycrules::direct::json_record(j.as_bytes(), &rs.schema, &rs.tables, as_of) {
             assert_eq!(id, general.id, "{j}");
             assert_eq!(Ok(direct), converted, "{j}");
         }
     }
     // The fast path takes unquoted numbers itself.
-    let taken = kycrules::direct::json_record(RECORDS[0].1.as_bytes(), &rs.schema, &rs.banks, as_of);
+    let taken = kycrules::direct::json_record(RECORDS[0].1.as_bytes(), &rs.schema, &rs.tables, as_of);
     assert!(taken.is_some());
 }
 

@@ -4,8 +4,8 @@
 use kycrules::date::Date;
 use kycrules::decimal::Decimal;
 use kycrules::input::{InputRecord, closest, convert, read_inputs, record_id};
-use kycrules::ir::{Bank, Banks, FieldSchema, RecordSchema, Schema, Type, Validity, bank_key};
-use kycrules::record::{BankValue, Field, Record};
+use kycrules::ir::{Entry, FieldSchema, RecordSchema, Schema, Table, Type, Validity, bank_key};
+use kycrules::record::{EntryValue, Field, Record};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::fs;
@@ -232,7 +232,7 @@ fn schema() -> Schema {
             },
             RecordSchema {
                 fields: vec![
-                    field("bank", Type::Bank, false),
+                    field("bank", Type::Entry(0), false),
                     field("card_type", Type::Enum(1), false),
                     region,
                 ],
@@ -254,11 +254,12 @@ fn schema() -> Schema {
             strs(&["savings", "credit", "passbook"]),
             strs(&["mainland", "overseas"]),
         ],
+        tables: vec!["bank".into()],
     }
 }
 
-fn banks() -> Banks {
-    let bank = |code: &str, name: &str, until: Option<&str>| Bank {
+fn banks() -> Vec<Table> {
+    let bank = |code: &str, name: &str, until: Option<&str>| Entry {
         code: code.into(),
         names: vec![vec![name.into()]],
         aliases: vec![],
@@ -278,11 +279,13 @@ fn banks() -> Banks {
             lookup.entry(bank_key(key)).or_default().push(i as u32);
         }
     }
-    Banks {
+    vec![Table {
+        name: "bank".into(),
         list,
         attributes: vec![],
         lookup,
-    }
+        all: vec![],
+    }]
 }
 
 fn day() -> Date {
@@ -330,7 +333,8 @@ fn converts_a_valid_application() {
     let card = rec(&r.fields, 3);
     assert_eq!(
         card[0],
-        Field::Bank(BankValue {
+        Field::Entry(EntryValue {
+            table: 0,
             id: Some(0),
             typed: " icbc ".into()
         })
@@ -436,21 +440,24 @@ fn banks_resolve_on_the_day() {
     let bank = |typed: &str| rec(&with(&["bank_card", "bank"], json!(typed)).unwrap().fields, 3)[0].clone();
     assert_eq!(
         bank("工商银行"),
-        Field::Bank(BankValue {
+        Field::Entry(EntryValue {
+            table: 0,
             id: Some(0),
             typed: "工商银行".into()
         })
     );
     assert_eq!(
         bank("Old Bank"),
-        Field::Bank(BankValue {
+        Field::Entry(EntryValue {
+            table: 0,
             id: None,
             typed: "Old Bank".into()
         })
     );
     assert_eq!(
         bank("Nowhere"),
-        Field::Bank(BankValue {
+        Field::Entry(EntryValue {
+            table: 0,
             id: None,
             typed: "Nowhere".into()
         })
@@ -462,7 +469,8 @@ fn banks_resolve_on_the_day() {
     assert!(early.is_ok());
     assert_eq!(
         rec(&r.fields, 3)[0],
-        Field::Bank(BankValue {
+        Field::Entry(EntryValue {
+            table: 0,
             id: Some(1),
             typed: "OLDB".into()
         })
@@ -479,7 +487,7 @@ fn deep_nesting_is_an_error() {
     for _ in 0..70 {
         v = json!({ "next": v });
     }
-    let e = convert(&v, &s, &Banks::default(), day()).unwrap_err();
+    let e = convert(&v, &s, &[], day()).unwrap_err();
     assert!(e.ends_with(": nested deeper than 64 levels"), "{e}");
     assert!(e.starts_with("next.next."), "{e}");
 }

@@ -38,7 +38,7 @@ fn fired(rs: &RuleSet, record: serde_json::Value, as_of: &str) -> BTreeMap<Strin
         lang: 0,
         as_of: date(as_of),
     };
-    let rec = kycrules::input::convert(&record, &rs.schema, &rs.banks, opts.as_of).unwrap();
+    let rec = kycrules::input::convert(&record, &rs.schema, &rs.tables, opts.as_of).unwrap();
     eval::evaluate(rs, &rec, opts)
         .violations
         .into_iter()
@@ -324,7 +324,7 @@ fn explain_shows_computed_values() {
         lang: 0,
         as_of: date("2026-03-01"),
     };
-    let rec = kycrules::input::convert(&value, &rs.schema, &rs.banks, opts.as_of).unwrap();
+    let rec = kycrules::input::convert(&value, &rs.schema, &rs.tables, opts.as_of).unwrap();
     let ex = kycrules::explain::explain(
         &rs,
         &rec,

@@ -187,11 +187,11 @@ fn the_shipped_suite_names_every_bank_in_every_form() {
         .filter_map(|c| c.application.pointer("/bank_card/bank")?.as_str().map(str::to_owned))
         .collect();
     let zh = rs.languages.iter().position(|l| l == "zh").unwrap();
-    for (id, bank) in rs.banks.list.iter().enumerate() {
+    for (id, bank) in rs.tables[0].list.iter().enumerate() {
         let forms: Vec<&str> = typed
             .iter()
             .map(String::as_str)
-            .filter(|t| rs.banks.resolve(t, as_of()) == Some(id as u32))
+            .filter(|t| rs.tables[0].resolve(t, as_of()) == Some(id as u32))
             .collect();
         let is = |t: &&str, names: &[String]| names.iter().any(|n| n.to_lowercase() == t.trim().to_lowercase());
         let english = &bank.names[0];

@@ -44,7 +44,7 @@ fn input_regressions() {
         for ext in ["yaml", "json", "jsonl", ""] {
             for rec in kycrules::input::read_bytes(bytes.clone(), ext, "fuzz".into()) {
                 if let Ok(v) = &rec.value {
-                    let _ = kycrules::input::convert(v, &rs.schema, &rs.banks, as_of());
+                    let _ = kycrules::input::convert(v, &rs.schema, &rs.tables, as_of());
                 }
             }
         }

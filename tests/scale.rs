@@ -98,7 +98,7 @@ fn gen_covers_every_rule_and_decision() {
     for rec in input::read_inputs(vec![path]) {
         let result = rec
             .value
-            .and_then(|v| input::convert(&v, &rs.schema, &rs.banks, as_of()))
+            .and_then(|v| input::convert(&v, &rs.schema, &rs.tables, as_of()))
             .map(|r| eval::evaluate(rs, &r, opts()));
         match result {
             Ok(d) => {
@@ -165,12 +165,12 @@ type Direct = Option<(Option<String>, Record)>;
 /// The direct path's answer, the general path's document and record.
 fn both_paths(bytes: &[u8]) -> (Direct, InputRecord, Result<Record, String>) {
     let rs = shipped();
-    let direct = kycrules::direct::json_record(bytes, &rs.schema, &rs.banks, as_of());
+    let direct = kycrules::direct::json_record(bytes, &rs.schema, &rs.tables, as_of());
     let rec = input::json_record("x".into(), bytes);
     let general = rec
         .value
         .clone()
-        .and_then(|v| input::convert(&v, &rs.schema, &rs.banks, as_of()));
+        .and_then(|v| input::convert(&v, &rs.schema, &rs.tables, as_of()));
     (direct, rec, general)
 }
 
@@ -313,7 +313,7 @@ fn json_writer_matches_serde() {
             source: rec.source,
             result: rec
                 .value
-                .and_then(|v| input::convert(&v, &rs.schema, &rs.banks, as_of()))
+                .and_then(|v| input::convert(&v, &rs.schema, &rs.tables, as_of()))
                 .map(|r| eval::evaluate(rs, &r, opts())),
         })
         .collect();
@@ -384,7 +384,7 @@ mod fast_paths {
 
         #[test]
         fn banks_resolve_like_their_lookup_key(pick in 0usize..200, how in 0u8..6, noise in NAME) {
-            let banks = &shipped().banks;
+            let banks = &shipped().tables[0];
             let mut keys: Vec<&String> = banks.lookup.keys().collect();
             keys.sort();
             let typed = match keys.get(pick) {

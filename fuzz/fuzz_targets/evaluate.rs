@@ -161,7 +161,7 @@ fuzz_target!(|app: App| {
     let day = if app.late { "2031-01-01" } else { "2026-11-27" };
     let Some(as_of) = kycrules::date::Date::parse(day) else { return };
     let opts = Options { lang: rs.language(if app.lang_zh { "zh" } else { "en" }), as_of };
-    let result = kycrules::input::convert(&value, &rs.schema, &rs.banks, as_of)
+    let result = kycrules::input::convert(&value, &rs.schema, &rs.tables, as_of)
         .map(|r| kycrules::eval::evaluate(rs, &r, opts));
     if let Ok(d) = &result {
         let worst = d
@@ -181,11 +181,11 @@ fuzz_target!(|app: App| {
     // The fast JSON path reads the same record, or declines.
     let bytes = value.to_string();
     if rs.as_of.is_none()
-        && let Some((id, direct)) = kycrules::direct::json_record(bytes.as_bytes(), &rs.schema, &rs.banks, as_of)
+        && let Some((id, direct)) = kycrules::direct::json_record(bytes.as_bytes(), &rs.schema, &rs.tables, as_of)
     {
         let general = kycrules::input::json_record("fuzz:1".into(), bytes.as_bytes());
         assert_eq!(id, general.id, "{bytes}");
-        let converted = general.value.and_then(|v| kycrules::input::convert(&v, &rs.schema, &rs.banks, as_of));
+        let converted = general.value.and_then(|v| kycrules::input::convert(&v, &rs.schema, &rs.tables, as_of));
         assert_eq!(Ok(&direct), converted.as_ref(), "{bytes}");
     }
     let outcome = kycrules::report::Outcome { id: kycrules::input::record_id(&value), source: "fuzz:1".into(), result };

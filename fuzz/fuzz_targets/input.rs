@@ -16,7 +16,7 @@ fuzz_target!(|bytes: &[u8]| {
     for ext in ["yaml", "json", "jsonl", ""] {
         for rec in kycrules::input::read_bytes(bytes.to_vec(), ext, "fuzz".into()) {
             if let Ok(v) = &rec.value {
-                let _ = kycrules::input::convert(v, &rs.schema, &rs.banks, as_of);
+                let _ = kycrules::input::convert(v, &rs.schema, &rs.tables, as_of);
             }
         }
     }

@@ -153,7 +153,7 @@ pub fn run(args: &ExplainArgs) -> ExitStatus {
     };
     let record = match rec
         .value
-        .and_then(|v| input::convert(&v, &rs.schema, &rs.banks, opts.as_of))
+        .and_then(|v| input::convert(&v, &rs.schema, &rs.tables, opts.as_of))
     {
         Ok(r) => r,
         Err(e) => {

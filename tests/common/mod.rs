@@ -31,7 +31,7 @@ pub fn evaluate_json(rs: &RuleSet, value: &serde_json::Value, lang: &str) -> (Ou
         as_of: as_of(),
     };
     let result =
-        kycrules::input::convert(value, &rs.schema, &rs.banks, opts.as_of).map(|r| eval::evaluate(rs, &r, opts));
+        kycrules::input::convert(value, &rs.schema, &rs.tables, opts.as_of).map(|r| eval::evaluate(rs, &r, opts));
     let outcome = Outcome {
         id: kycrules::input::record_id(value),
         source: "test:1".into(),

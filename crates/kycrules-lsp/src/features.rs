@@ -158,7 +158,7 @@ fn describe(at: &At, o: &Occ) -> Option<String> {
                 })
                 .collect();
             items(a).find_map(|i| match i {
-                Item::Bank(b) if b.code.node == o.name => Some(bank_hover(a, b, &defaults)),
+                Item::Entry(b) if b.code.node == o.name => Some(bank_hover(a, b, &defaults)),
                 _ => None,
             })
         }
@@ -169,7 +169,7 @@ fn describe(at: &At, o: &Occ) -> Option<String> {
     }
 }
 
-fn bank_hover(a: &Analysis, b: &ast::BankDecl, defaults: &[(&str, String)]) -> String {
+fn bank_hover(a: &Analysis, b: &ast::EntryDecl, defaults: &[(&str, String)]) -> String {
     let mut s = format!("bank `{}`\n", b.code.node);
     for (lang, names) in &b.names {
         let names: Vec<String> = names.iter().map(|n| kycrules::fmt::quote(&n.node)).collect();
@@ -393,7 +393,7 @@ fn symbol(item: &Item) -> Option<(String, u32, Span)> {
         Item::Policy(d) => (format!("policy {}", d.name.node), 2, d.name.span),
         Item::Schema(d) => ("schema".to_string(), 23, d.span),
         Item::BankAttr(d) => (d.name.node.clone(), 7, d.name.span),
-        Item::Bank(d) => (d.code.node.clone(), 22, d.code.span),
+        Item::Entry(d) => (d.code.node.clone(), 22, d.code.span),
         Item::Charset(d) => (d.name.node.clone(), 14, d.name.span),
         Item::Pattern(d) => (d.name.node.clone(), 14, d.name.span),
         Item::Let(d) => (d.name.node.clone(), 13, d.name.span),

@@ -284,7 +284,7 @@ impl Index {
                 self.bank_attrs.insert(d.name.node.clone());
                 self.push(Kind::BankAttr, &d.name.node, d.name.span, true);
             }
-            Item::Bank(d) => {
+            Item::Entry(d) => {
                 self.banks.insert(d.code.node.clone());
                 self.push(Kind::Bank, &d.code.node, d.code.span, true);
             }
@@ -339,7 +339,7 @@ impl Index {
     fn uses(&mut self, item: &Item) {
         let mut scope = Vec::new();
         match item {
-            Item::Bank(d) => {
+            Item::Entry(d) => {
                 for (attr, _) in &d.attrs {
                     self.push(Kind::BankAttr, &attr.node, attr.span, false);
                 }

@@ -270,7 +270,7 @@ fn explain(
     };
     let record = rec
         .value
-        .and_then(|v| input::convert(&v, &rs.schema, &rs.banks, eval.as_of));
+        .and_then(|v| input::convert(&v, &rs.schema, &rs.tables, eval.as_of));
     match record {
         Ok(r) => {
             let ex = kycrules::explain::explain(

@@ -356,7 +356,7 @@ impl Policy {
             as_of: input::record_date(rs.as_of.as_ref(), value, eval.as_of),
             ..eval
         };
-        let record = input::convert(value, &rs.schema, &rs.banks, eval.as_of)?;
+        let record = input::convert(value, &rs.schema, &rs.tables, eval.as_of)?;
         let id = input::record_id(value);
         Ok(crate::explain::explain(
             rs,

@@ -16,8 +16,11 @@ pub struct File {
 pub enum Item {
     Policy(PolicyDecl),
     Schema(Spanned<RecordType>),
-    BankAttr(BankAttrDecl),
-    Bank(BankDecl),
+    /// `bank attribute name: type = default`: an attribute of the table `bank`.
+    BankAttr(AttrDecl),
+    Table(TableDecl),
+    /// An entry of a table: `bank ZZ1 { ... }`, `region "11" { ... }`.
+    Entry(EntryDecl),
     Charset(CharsetDecl),
     Pattern(PatternDecl),
     Let(LetDecl),
@@ -34,7 +37,8 @@ impl Item {
             Item::Policy(d) => d.span,
             Item::Schema(d) => d.span,
             Item::BankAttr(d) => d.span,
-            Item::Bank(d) => d.span,
+            Item::Entry(d) => d.span,
+            Item::Table(d) => d.span,
             Item::Charset(d) => d.span,
             Item::Pattern(d) => d.span,
             Item::Let(d) => d.span,
@@ -91,16 +95,29 @@ pub enum Literal {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct BankAttrDecl {
+pub struct AttrDecl {
     pub name: Ident,
     pub ty: Ident,
     pub default: Spanned<Literal>,
     pub span: Span,
 }
 
+/// `table region { permit: bool = false }`
 #[derive(Debug, Clone, PartialEq)]
-pub struct BankDecl {
+pub struct TableDecl {
+    pub name: Ident,
+    pub attrs: Vec<AttrDecl>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryDecl {
+    /// The table's name (`bank`, `region`).
+    pub table: Ident,
+    /// The code, unquoted.
     pub code: Ident,
+    /// Whether the code was written as a quoted text (`"11"`).
+    pub quoted: bool,
     pub names: Vec<(Ident, Vec<Spanned<String>>)>,
     pub aliases: Vec<Spanned<String>>,
     pub attrs: Vec<(Ident, Spanned<Literal>)>,

@@ -8,15 +8,15 @@
 use crate::date::Date;
 use crate::decimal::Decimal;
 use crate::input::{JSON_NUMBER, MAX_DEPTH};
-use crate::ir::{Banks, RecordSchema, Schema, Type};
-use crate::record::{BankValue, Field, Record};
+use crate::ir::{RecordSchema, Schema, Table, Type, entry_value};
+use crate::record::{Field, Record};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
 /// The record a JSON document converts to, with its `id` label (see
 /// [`record_id`](crate::input::record_id)); `None` when the general path must decide.
-pub fn json_record(bytes: &[u8], schema: &Schema, banks: &Banks, as_of: Date) -> Option<(Option<String>, Record)> {
-    let ctx = Ctx { schema, banks, as_of };
+pub fn json_record(bytes: &[u8], schema: &Schema, tables: &[Table], as_of: Date) -> Option<(Option<String>, Record)> {
+    let ctx = Ctx { schema, tables, as_of };
     // Validating the text once spares the parser a check of every string.
     let text = std::str::from_utf8(bytes).ok()?;
     let mut de = serde_json::Deserializer::from_str(text);
@@ -43,7 +43,7 @@ pub fn json_record(bytes: &[u8], schema: &Schema, banks: &Banks, as_of: Date) ->
 
 struct Ctx<'a> {
     schema: &'a Schema,
-    banks: &'a Banks,
+    tables: &'a [Table],
     as_of: Date,
 }
 
@@ -197,10 +197,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
             Type::Text => Ok(Field::Text(s.into())),
             Type::Number => Decimal::parse(s).map(Field::Num).map_err(|_| bail()),
             Type::Date => Date::parse(s).map(Field::Date).ok_or_else(bail),
-            Type::Bank => Ok(Field::Bank(BankValue {
-                id: ctx.banks.resolve(s, ctx.as_of),
-                typed: s.into(),
-            })),
+            Type::Entry(t) => Ok(entry_value(ctx.tables, *t, s, ctx.as_of)),
             Type::Enum(e) => ctx
                 .schema
                 .enums

@@ -10,7 +10,7 @@ use crate::date::Date;
 use crate::decimal::Decimal;
 use crate::decimal::Rounding;
 use crate::ir::{AggOp, ArithOp, Builtin, CExpr, CmpOp, DateUnit, Outcome, RuleSet, Template};
-use crate::record::{BankValue, Field, Record};
+use crate::record::{EntryValue, Field, Record};
 use crate::text;
 use std::borrow::Cow;
 
@@ -77,7 +77,8 @@ pub enum Value<'a> {
     Num(Decimal),
     Date(Date),
     Enum(u32),
-    Bank(Option<u32>, &'a str),
+    /// A table entry: the table, the entry it resolved to (if any), the text as typed.
+    Entry(u32, Option<u32>, &'a str),
     Record(&'a [Field]),
     List(&'a [Field]),
 }
@@ -91,7 +92,7 @@ impl<'a> Value<'a> {
             Field::Num(n) => Value::Num(*n),
             Field::Date(d) => Value::Date(*d),
             Field::Enum(e) => Value::Enum(*e),
-            Field::Bank(BankValue { id, typed }) => Value::Bank(*id, typed),
+            Field::Entry(EntryValue { table, id, typed }) => Value::Entry(*table, *id, typed),
             Field::Record(r) => Value::Record(r),
             Field::List(l) => Value::List(l),
         }
@@ -192,7 +193,7 @@ pub struct RuleTrace {
 pub fn evaluate_document(rs: &RuleSet, value: &serde_json::Value, opts: Options) -> Result<Decision, String> {
     let as_of = crate::input::record_date(rs.as_of.as_ref(), value, opts.as_of);
     let opts = Options { as_of, ..opts };
-    crate::input::convert(value, &rs.schema, &rs.banks, as_of).map(|r| evaluate(rs, &r, opts))
+    crate::input::convert(value, &rs.schema, &rs.tables, as_of).map(|r| evaluate(rs, &r, opts))
 }
 
 /// The state of one evaluation: cached `let` values and which rules fired.
@@ -331,6 +332,21 @@ impl<'a> Evaluator<'a> {
         out
     }
 
+    /// Whether an item of a list counts: every item but a table's entry out
+    /// of force on the evaluation date (a table walked as a collection).
+    pub fn in_force(&self, item: &Field) -> bool {
+        match item {
+            Field::Entry(EntryValue {
+                table, id: Some(id), ..
+            }) => self
+                .rs
+                .table(*table)
+                .and_then(|t| t.list.get(*id as usize))
+                .is_none_or(|e| e.validity.holds(self.opts.as_of)),
+            _ => true,
+        }
+    }
+
     /// A value as a message shows it.
     pub fn show(&self, v: &Value<'_>) -> String {
         match v {
@@ -340,8 +356,12 @@ impl<'a> Evaluator<'a> {
             Value::Num(n) => n.to_string(),
             Value::Date(d) => d.to_string(),
             Value::Enum(e) => format!("#{e}"),
-            Value::Bank(Some(id), _) => self.rs.banks.display(*id, self.opts.lang).to_string(),
-            Value::Bank(None, typed) => (*typed).to_string(),
+            Value::Entry(t, Some(id), _) => self
+                .rs
+                .table(*t)
+                .map_or("", |table| table.display(*id, self.opts.lang))
+                .to_string(),
+            Value::Entry(_, None, typed) => (*typed).to_string(),
             Value::Record(_) | Value::List(_) => String::new(),
         }
     }
@@ -526,21 +546,28 @@ impl<'a> Evaluator<'a> {
                 }
                 v
             }
-            CExpr::BankAttr(b, attr) => match self.eval(b) {
-                Value::Bank(id, _) => {
-                    let banks = &self.rs.banks;
-                    let field = id
-                        .and_then(|id| banks.list.get(id as usize))
-                        .and_then(|bank| bank.attrs.get(*attr as usize))
-                        .or_else(|| banks.attributes.get(*attr as usize).map(|a| &a.default));
-                    field.map_or(Value::Absent, Value::of)
+            CExpr::EntryAttr(b, _, attr) => match self.eval(b) {
+                Value::Entry(t, id, _) => entry_attr(self.rs, t, id, *attr).map_or(Value::Absent, Value::of),
+                _ => Value::Absent,
+            },
+            CExpr::EntryKnown(b) => match self.eval(b) {
+                Value::Entry(_, id, _) => Value::Bool(id.is_some()),
+                _ => Value::Absent,
+            },
+            CExpr::EntryCode(b) => match self.eval(b) {
+                Value::Entry(t, Some(id), _) => {
+                    entry_code(self.rs, t, id).map_or(Value::Absent, |c| Value::Text(Cow::Borrowed(c)))
                 }
                 _ => Value::Absent,
             },
-            CExpr::BankKnown(b) => match self.eval(b) {
-                Value::Bank(id, _) => Value::Bool(id.is_some()),
+            CExpr::Lookup(t, x) => match self.eval(x) {
+                Value::Text(s) => match self.rs.table(*t).and_then(|table| table.resolve(&s, self.opts.as_of)) {
+                    Some(id) => Value::Entry(*t, Some(id), entry_code(self.rs, *t, id).unwrap_or("")),
+                    None => Value::Absent,
+                },
                 _ => Value::Absent,
             },
+            CExpr::Table(t) => self.rs.table(*t).map_or(Value::Absent, |table| Value::List(&table.all)),
             CExpr::Not(_) | CExpr::And(..) | CExpr::Or(..) | CExpr::Cmp(..) => tri(self.truth(e)),
             CExpr::In(x, items) => {
                 let v = self.eval(x);
@@ -565,6 +592,9 @@ impl<'a> Evaluator<'a> {
                 let mut count = 0i64;
                 let mut unknown = false;
                 for item in items {
+                    if !self.in_force(item) {
+                        continue;
+                    }
                     self.vars.push(Value::of(item));
                     let t = self.eval(body).truth();
                     self.vars.pop();
@@ -608,6 +638,9 @@ impl<'a> Evaluator<'a> {
         };
         let mut acc: Option<Decimal> = (op == AggOp::Sum).then_some(Decimal::ZERO);
         for item in items {
+            if !self.in_force(item) {
+                continue;
+            }
             self.vars.push(Value::of(item));
             let v = self.eval(body);
             self.vars.pop();
@@ -688,8 +721,8 @@ impl<'a> Evaluator<'a> {
             let day = self.opts.as_of;
             let n = self
                 .rs
-                .banks
-                .list
+                .table(crate::ir::BANK_TABLE)
+                .map_or(&[][..], |t| &t.list)
                 .iter()
                 .filter(|bank| bank.validity.holds(day) && bank.attrs.get(a as usize) == Some(&Field::Bool(true)))
                 .count();
@@ -812,6 +845,20 @@ impl<'a> Evaluator<'a> {
 }
 
 /// Exact arithmetic; `None` (absent) on division by zero or overflow.
+/// An attribute of an entry of table `t`: its own value, or the default
+/// (also for an entry that resolved to none).
+pub fn entry_attr(rs: &RuleSet, t: u32, id: Option<u32>, attr: u32) -> Option<&Field> {
+    let table = rs.table(t)?;
+    id.and_then(|id| table.list.get(id as usize))
+        .and_then(|e| e.attrs.get(attr as usize))
+        .or_else(|| table.attributes.get(attr as usize).map(|a| &a.default))
+}
+
+/// The code of an entry of table `t`.
+pub fn entry_code(rs: &RuleSet, t: u32, id: u32) -> Option<&str> {
+    rs.table(t)?.list.get(id as usize).map(|e| e.code.as_str())
+}
+
 fn arith(op: ArithOp, a: &Decimal, b: &Decimal) -> Option<Decimal> {
     match op {
         ArithOp::Add => a.checked_add(b),
@@ -852,8 +899,8 @@ pub fn compare(op: CmpOp, a: &Value<'_>, b: &Value<'_>) -> Option<bool> {
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
         (Value::Enum(x), Value::Enum(y)) => Some(x.cmp(y)),
         // An unresolved bank equals no declared bank.
-        (Value::Bank(x, _), Value::Bank(y, _)) => match (x, y) {
-            (Some(x), Some(y)) if x == y => Some(Ordering::Equal),
+        (Value::Entry(s, x, _), Value::Entry(t, y, _)) => match (x, y) {
+            (Some(x), Some(y)) if x == y && s == t => Some(Ordering::Equal),
             _ => None,
         }
         .or(Some(Ordering::Less)),

@@ -128,7 +128,8 @@ impl Builder<'_> {
                 let head = format!("bank attribute {}: {} = {value}", a.name.node, a.ty.node);
                 (self.leaf(span, Doc::text(head)), Some("bank attribute"))
             }
-            Item::Bank(b) => (self.bank(b, span), None),
+            Item::Table(t) => (self.table(t, span), None),
+            Item::Entry(b) => (self.bank(b, span), None),
             Item::Charset(c) => (self.charset(c, span), Some("charset")),
             Item::Pattern(p) => {
                 let head = format!(
@@ -203,7 +204,21 @@ impl Builder<'_> {
         }
     }
 
-    fn bank(&mut self, b: &ast::BankDecl, span: (usize, usize)) -> usize {
+    fn table(&mut self, t: &ast::TableDecl, span: (usize, usize)) -> usize {
+        let children = t
+            .attrs
+            .iter()
+            .map(|a| {
+                let value = expr::literal(self.src(), a.default.span, &a.default.node);
+                let head = format!("{}: {} = {value}", a.name.node, a.ty.node);
+                self.leaf(range(a.span), Doc::text(head))
+            })
+            .collect();
+        let head = Doc::text(format!("table {}", t.name.node));
+        self.tree.block(span, head, children, "}".into())
+    }
+
+    fn bank(&mut self, b: &ast::EntryDecl, span: (usize, usize)) -> usize {
         let mut children = Vec::new();
         for (lang, names) in &b.names {
             let end = names.last().map_or(lang.span, |n| n.span);
@@ -220,7 +235,12 @@ impl Builder<'_> {
             children.push(self.leaf(between(name.span, value.span), Doc::text(head)));
         }
         children.extend(self.dates(&b.dates));
-        let head = Doc::text(format!("bank {}", b.code.node));
+        let code = if b.quoted {
+            text(self.src(), b.code.span, &b.code.node)
+        } else {
+            b.code.node.clone()
+        };
+        let head = Doc::text(format!("{} {code}", b.table.node));
         self.tree.block(span, head, children, "}".into())
     }
 

@@ -122,6 +122,8 @@ pub struct Generator {
     count: u64,
     /// Per declared bank: its code, names and aliases.
     banks: Vec<Vec<String>>,
+    /// Per table, per entry: its code, names and aliases (table 0 is `bank`).
+    tables: Vec<Vec<Vec<String>>>,
     kinds: Vec<String>,
     card_types: Vec<String>,
     account_types: Vec<String>,
@@ -136,23 +138,29 @@ pub struct Generator {
 
 impl Generator {
     pub fn new(rs: &RuleSet, seed: u64) -> Self {
-        let banks = rs
-            .banks
-            .list
+        let tables: Vec<Vec<Vec<String>>> = rs
+            .tables
             .iter()
-            .map(|b| {
-                std::iter::once(&b.code)
-                    .chain(b.names.iter().flatten())
-                    .chain(&b.aliases)
-                    .cloned()
+            .map(|t| {
+                t.list
+                    .iter()
+                    .map(|b| {
+                        std::iter::once(&b.code)
+                            .chain(b.names.iter().flatten())
+                            .chain(&b.aliases)
+                            .cloned()
+                            .collect()
+                    })
                     .collect()
             })
             .collect();
+        let banks = tables.first().cloned().unwrap_or_default();
         let schema = &rs.schema;
         Generator {
             rng: Rng::new(seed),
             count: 0,
             banks,
+            tables,
             kinds: enum_at(schema, &["documents", "kind"]),
             card_types: enum_at(schema, &["bank_card", "card_type"]),
             account_types: enum_at(schema, &["bank_card", "account_type"]),
@@ -256,7 +264,7 @@ impl Generator {
 /// documents with a `kind` enum and a bank card with a `bank`.
 fn tailored(schema: &Schema) -> bool {
     matches!(field_type(schema, &["documents", "kind"]), Some(Type::Enum(_)))
-        && field_type(schema, &["bank_card", "bank"]) == Some(&Type::Bank)
+        && field_type(schema, &["bank_card", "bank"]) == Some(&Type::Entry(crate::ir::BANK_TABLE))
         && matches!(field_type(schema, &["applicant", "name"]), Some(Type::Text))
 }
 
@@ -293,11 +301,20 @@ impl Generator {
                 let values = schema.enums.get(*e as usize).cloned().unwrap_or_default();
                 self.pick_enum(&values, 0)
             }
-            Type::Bank => {
-                let names: Vec<String> = self.banks.iter().flatten().cloned().collect();
+            Type::Entry(t) => {
+                let names: Vec<String> = self
+                    .tables
+                    .get(*t as usize)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .cloned()
+                    .collect();
                 match self.rng.pick(&names) {
                     Some(n) if self.rng.chance(90) => s(n.clone()),
-                    _ => s(self.pick_str(material::UNKNOWN_BANKS)),
+                    _ if *t == crate::ir::BANK_TABLE => s(self.pick_str(material::UNKNOWN_BANKS)),
+                    // A name no entry has.
+                    _ => s(format!("zz-unknown-{}", self.rng.below(1000))),
                 }
             }
             Type::List(inner) if depth < MAX_GENERIC_DEPTH => {

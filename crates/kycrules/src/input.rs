@@ -5,8 +5,8 @@
 
 use crate::date::Date;
 use crate::decimal::{Decimal, DecimalError};
-use crate::ir::{AsOfField, Banks, Schema, Type};
-use crate::record::{BankValue, Field, Record};
+use crate::ir::{AsOfField, Schema, Table, Type, entry_value};
+use crate::record::{Field, Record};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 use std::cell::Cell;
@@ -31,14 +31,14 @@ const READ_BUFFER: usize = 1 << 16;
 /// Converts a parsed document into a record of `schema` (record 0 is the
 /// root). Returns the first error, in schema field order; unknown keys are
 /// reported after a record's declared fields have been checked.
-pub fn convert(value: &Value, schema: &Schema, banks: &Banks, as_of: Date) -> Result<Record, String> {
+pub fn convert(value: &Value, schema: &Schema, tables: &[Table], as_of: Date) -> Result<Record, String> {
     let Value::Object(obj) = value else {
         return Err(format!(
             "expected an application (a mapping of fields), found {}",
             describe(value, false)
         ));
     };
-    let conv = Conv { schema, banks, as_of };
+    let conv = Conv { schema, tables, as_of };
     Ok(Record {
         fields: conv.record(obj, 0, &Seg::Root, 1)?,
     })
@@ -140,7 +140,7 @@ fn at(path: &Seg, msg: impl fmt::Display) -> String {
 
 struct Conv<'a> {
     schema: &'a Schema,
-    banks: &'a Banks,
+    tables: &'a [Table],
     as_of: Date,
 }
 
@@ -187,10 +187,7 @@ impl Conv<'_> {
             (Type::Date, Value::String(s)) => Date::parse(s)
                 .map(Field::Date)
                 .ok_or_else(|| at(path, format_args!("`{}` is not a date (YYYY-MM-DD)", shown(&hide(s))))),
-            (Type::Bank, Value::String(s)) => Ok(Field::Bank(BankValue {
-                id: self.banks.resolve(s, self.as_of),
-                typed: s.as_str().into(),
-            })),
+            (Type::Entry(t), Value::String(s)) => Ok(entry_value(self.tables, *t, s, self.as_of)),
             (Type::Enum(e), Value::String(s)) => {
                 let values = self.enum_values(*e);
                 match values.iter().position(|x| x == s).and_then(|i| u32::try_from(i).ok()) {
@@ -231,13 +228,16 @@ impl Conv<'_> {
             Type::Bool => "bool".to_owned(),
             Type::Number => "decimal".to_owned(),
             Type::Date => "date".to_owned(),
-            Type::Bank => "a bank name".to_owned(),
+            Type::Entry(t) => match self.tables.get(*t as usize) {
+                Some(table) => format!("a {} name", table.name),
+                None => "a name".to_owned(),
+            },
             Type::Enum(e) => format!("one of {}", self.enum_values(*e).join(", ")),
             Type::List(_) => "a list".to_owned(),
             Type::Record(_) => "a record".to_owned(),
         };
         let hint = match (ty, v) {
-            (Type::Text | Type::Bank, Value::Number(_)) => "; quote it to keep it as typed",
+            (Type::Text | Type::Entry(_), Value::Number(_)) => "; quote it to keep it as typed",
             (Type::Bool, Value::String(s))
                 if ["true", "false", "yes", "no"]
                     .iter()

@@ -16,7 +16,8 @@ pub struct RuleSet {
     /// The message languages; the first is the default.
     pub languages: Vec<String>,
     pub schema: Schema,
-    pub banks: Banks,
+    /// The declared tables, `bank` first (always declared, maybe empty).
+    pub tables: Vec<Table>,
     pub charsets: Vec<crate::charset::Charset>,
     pub patterns: Vec<Regex>,
     pub lets: Vec<CExpr>,
@@ -50,6 +51,11 @@ impl RuleSet {
     pub fn language(&self, lang: &str) -> usize {
         self.languages.iter().position(|l| l == lang).unwrap_or(0)
     }
+
+    /// A table by index.
+    pub fn table(&self, t: u32) -> Option<&Table> {
+        self.tables.get(t as usize)
+    }
 }
 
 /// The types of schema fields and expressions.
@@ -59,7 +65,8 @@ pub enum Type {
     Bool,
     Number,
     Date,
-    Bank,
+    /// An entry of a table, by index into [`RuleSet::tables`] (0 is `bank`).
+    Entry(u32),
     /// An enum, by index into [`Schema::enums`].
     Enum(u32),
     List(Box<Type>),
@@ -72,6 +79,8 @@ pub enum Type {
 pub struct Schema {
     pub records: Vec<RecordSchema>,
     pub enums: Vec<Vec<String>>,
+    /// The tables' names, by index (as in [`RuleSet::tables`]), for messages.
+    pub tables: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -104,7 +113,7 @@ impl Schema {
             Type::Bool => "bool".into(),
             Type::Number => "decimal".into(),
             Type::Date => "date".into(),
-            Type::Bank => "bank".into(),
+            Type::Entry(t) => self.tables.get(*t as usize).cloned().unwrap_or_default(),
             Type::Enum(e) => self.enums.get(*e as usize).map_or_else(String::new, |v| v.join(" | ")),
             Type::List(t) => format!("list of {}", self.type_name(t)),
             Type::Record(_) => "record".into(),
@@ -112,17 +121,25 @@ impl Schema {
     }
 }
 
-/// The declared banks and the table that resolves a typed bank name.
+/// The index of the `bank` table in [`RuleSet::tables`].
+pub const BANK_TABLE: u32 = 0;
+
+/// A declared table (`table region { ... }`, or `bank`): its entries, its
+/// typed attributes and the lookup that resolves a typed name to an entry.
 #[derive(Debug, Clone, Default)]
-pub struct Banks {
-    pub list: Vec<Bank>,
-    pub attributes: Vec<BankAttribute>,
-    /// Lower-cased code, name or alias → the banks it names, in declaration order.
+pub struct Table {
+    pub name: String,
+    pub list: Vec<Entry>,
+    pub attributes: Vec<Attribute>,
+    /// Lower-cased code, name or alias → the entries it names, in declaration order.
     pub lookup: HashMap<String, Vec<u32>>,
+    /// Every entry as a value (`id` set, `typed` its code): the collection
+    /// a quantifier over the table walks, keeping those in force.
+    pub all: Vec<Field>,
 }
 
 #[derive(Debug, Clone)]
-pub struct Bank {
+pub struct Entry {
     pub code: String,
     /// Names per language (index into [`RuleSet::languages`]).
     pub names: Vec<Vec<String>>,
@@ -133,15 +150,15 @@ pub struct Bank {
 }
 
 #[derive(Debug, Clone)]
-pub struct BankAttribute {
+pub struct Attribute {
     pub name: String,
     pub ty: Type,
     pub default: Field,
 }
 
-impl Banks {
-    /// The bank a typed name denotes on a date: trimmed, lower-cased, and
-    /// matched against codes, names and aliases of the banks in force.
+impl Table {
+    /// The entry a typed name denotes on a date: trimmed, lower-cased, and
+    /// matched against codes, names and aliases of the entries in force.
     pub fn resolve(&self, typed: &str, as_of: Date) -> Option<u32> {
         // The common cases allocate nothing: a key already lower-case, or an
         // ASCII one short enough to lower-case on the stack.
@@ -176,7 +193,7 @@ impl Banks {
             .find(|&id| self.list.get(id as usize).is_some_and(|b| b.validity.holds(as_of)))
     }
 
-    /// A bank's display name in a language: its first name there, else in the
+    /// An entry's display name in a language: its first name there, else in the
     /// default language, else its code.
     pub fn display(&self, id: u32, lang: usize) -> &str {
         let Some(bank) = self.list.get(id as usize) else {
@@ -190,7 +207,16 @@ impl Banks {
     }
 }
 
-/// The normalised form of a bank name for lookup.
+/// A typed text as a value of table `t`: the entry it resolves to on a date, if any.
+pub fn entry_value(tables: &[Table], t: u32, typed: &str, as_of: Date) -> Field {
+    Field::Entry(crate::record::EntryValue {
+        table: t,
+        id: tables.get(t as usize).and_then(|x| x.resolve(typed, as_of)),
+        typed: typed.into(),
+    })
+}
+
+/// The normalised form of an entry's code, name or alias for lookup.
 pub fn bank_key(typed: &str) -> String {
     typed.trim().to_lowercase()
 }
@@ -300,8 +326,17 @@ pub enum CExpr {
     /// Slots from a bound quantifier variable (0 = innermost).
     Var(u16, Box<[u16]>),
     Let(u32),
-    BankAttr(Box<CExpr>, u32),
-    BankKnown(Box<CExpr>),
+    /// An attribute of a table entry: table, attribute index.
+    EntryAttr(Box<CExpr>, u32, u32),
+    /// Whether a table-typed value names a declared entry (`x.known`).
+    EntryKnown(Box<CExpr>),
+    /// An entry's code as text (`x.code`); absent for an unknown entry.
+    EntryCode(Box<CExpr>),
+    /// `region(text)`: the entry of a table in force whose code, name or
+    /// alias the text is (trimmed, lower-cased); absent when none.
+    Lookup(u32, Box<CExpr>),
+    /// A table as a collection (`count(b in bank: ...)`): its entries in force.
+    Table(u32),
     Not(Box<CExpr>),
     And(Box<CExpr>, Box<CExpr>),
     Or(Box<CExpr>, Box<CExpr>),
@@ -449,7 +484,7 @@ pub enum Builtin {
     Mod11_2,
     Mask,
     /// The number of banks in force (on the evaluation's date) whose `bool`
-    /// attribute (by index into [`Banks::attributes`]) is true.
+    /// attribute (by index into the `bank` table's [`Table::attributes`]) is true.
     CountBanks(u32),
     /// `upper(text)`: upper case, character by character after NFC.
     Upper,

@@ -155,7 +155,7 @@ fn allow_comments(sources: &SourceMap) -> Vec<Allow> {
 #[derive(Default)]
 pub(crate) struct Decls<'a> {
     pub schema: Option<&'a ast::RecordType>,
-    pub banks: Vec<&'a ast::BankDecl>,
+    pub banks: Vec<&'a ast::EntryDecl>,
     pub charsets: Vec<&'a ast::CharsetDecl>,
     pub patterns: Vec<&'a ast::PatternDecl>,
     pub lets: Vec<&'a ast::LetDecl>,
@@ -171,7 +171,7 @@ impl<'a> Decls<'a> {
         for item in files.iter().flat_map(|f| &f.items) {
             match item {
                 Item::Schema(s) => d.schema = d.schema.or(Some(&s.node)),
-                Item::Bank(b) => d.banks.push(b),
+                Item::Entry(b) => d.banks.push(b),
                 Item::Charset(c) => d.charsets.push(c),
                 Item::Pattern(p) => d.patterns.push(p),
                 Item::Let(l) => d.lets.push(l),
@@ -179,7 +179,7 @@ impl<'a> Decls<'a> {
                 Item::Rule(r) => d.rules.push(r),
                 Item::NextStep(n) => d.next_steps.push(n),
                 Item::AsOf(a) => d.as_of.push(a),
-                Item::Policy(_) | Item::BankAttr(_) | Item::Set(_) => {}
+                Item::Policy(_) | Item::BankAttr(_) | Item::Table(_) | Item::Set(_) => {}
             }
         }
         d
@@ -230,15 +230,33 @@ fn unused_messages(decls: &Decls<'_>, out: &mut Vec<Diagnostic>) {
 
 /// W0002: a code, name or alias that two banks in force together answer to.
 fn ambiguous_banks(decls: &Decls<'_>, rs: &RuleSet, out: &mut Vec<Diagnostic>) {
-    // A compiled policy has one bank per declaration, in order.
+    for table in &rs.tables {
+        let entries: Vec<&ast::EntryDecl> = decls
+            .banks
+            .iter()
+            .copied()
+            .filter(|d| d.table.node == table.name)
+            .collect();
+        ambiguous_entries(&entries, table, out);
+    }
+}
+
+/// W0002 within one table.
+fn ambiguous_entries(entries: &[&ast::EntryDecl], table: &crate::ir::Table, out: &mut Vec<Diagnostic>) {
+    // A compiled policy has one entry per declaration, in order.
     let validity = |i: usize| -> Validity {
-        match rs.banks.list.get(i) {
-            Some(b) if decls.banks.get(i).is_some_and(|d| d.code.node == b.code) => b.validity,
+        match table.list.get(i) {
+            Some(b) if entries.get(i).is_some_and(|d| d.code.node == b.code) => b.validity,
             _ => Validity::default(),
         }
     };
+    let (plural, one) = if table.name == "bank" {
+        ("banks".to_owned(), "bank".to_owned())
+    } else {
+        (format!("{} entries", table.name), "entry".to_owned())
+    };
     let mut seen: BTreeMap<String, Vec<(usize, Span)>> = BTreeMap::new();
-    for (i, bank) in decls.banks.iter().enumerate() {
+    for (i, bank) in entries.iter().enumerate() {
         let keys = std::iter::once((bank.code.node.as_str(), bank.code.span))
             .chain(
                 bank.names
@@ -255,18 +273,18 @@ fn ambiguous_banks(decls: &Decls<'_>, rs: &RuleSet, out: &mut Vec<Diagnostic>) {
             let clash = entry.iter().find(|&&(j, _)| overlap(validity(i), validity(j))).copied();
             entry.push((i, span));
             let Some((j, other)) = clash else { continue };
-            let (first, this) = (&decls.banks[j].code.node, &bank.code.node);
+            let (first, this) = (&entries[j].code.node, &bank.code.node);
             out.push(
                 Diagnostic::warning(
                     diag::AMBIGUOUS_BANK,
-                    format!("`{typed}` names two banks, `{first}` and `{this}`"),
+                    format!("`{typed}` names two {plural}, `{first}` and `{this}`"),
                     span,
                 )
                 .with_label(format!("names `{this}`"))
                 .with_secondary(other, format!("names `{first}`"))
                 .with_help(format!(
-                    "a typed `{typed}` resolves to `{first}`, declared first; remove the name from one bank, \
-                     or give the banks `effective`/`until` dates that do not overlap"
+                    "a typed `{typed}` resolves to `{first}`, declared first; remove the name from one {one}, \
+                     or give the {plural} `effective`/`until` dates that do not overlap"
                 )),
             );
         }

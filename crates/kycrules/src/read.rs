@@ -23,7 +23,7 @@ pub struct Converted {
 pub fn to_record(rs: &RuleSet, unit: Unit, as_of: Date) -> Converted {
     match unit {
         Unit::Json { source, bytes } if rs.as_of.is_none() => {
-            match crate::direct::json_record(&bytes, &rs.schema, &rs.banks, as_of) {
+            match crate::direct::json_record(&bytes, &rs.schema, &rs.tables, as_of) {
                 Some((id, record)) => Converted {
                     source,
                     id,
@@ -44,7 +44,7 @@ fn general(rs: &RuleSet, rec: InputRecord, run_date: Date) -> Converted {
         Ok(v) => input::record_date(rs.as_of.as_ref(), v, run_date),
         Err(_) => run_date,
     };
-    let record = value.and_then(|v| input::convert(&v, &rs.schema, &rs.banks, as_of));
+    let record = value.and_then(|v| input::convert(&v, &rs.schema, &rs.tables, as_of));
     Converted {
         source,
         id,

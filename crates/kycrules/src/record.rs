@@ -14,14 +14,18 @@ pub enum Field {
     Date(Date),
     /// An enum value: its index among the enum's values.
     Enum(u32),
-    Bank(BankValue),
+    /// An entry of a table, as typed.
+    Entry(EntryValue),
     Record(Box<[Field]>),
     List(Vec<Field>),
 }
 
-/// A bank as typed, and the declared bank it resolved to (if any).
+/// A table entry (a bank, a region) as typed, and the declared entry it
+/// resolved to (if any).
 #[derive(Debug, Clone, PartialEq)]
-pub struct BankValue {
+pub struct EntryValue {
+    /// The table, by index into [`RuleSet::tables`](crate::ir::RuleSet::tables).
+    pub table: u32,
     pub id: Option<u32>,
     pub typed: Box<str>,
 }

@@ -18,7 +18,11 @@ pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 
 /// The application schema of a compiled policy.
 pub fn application_schema(rs: &RuleSet) -> Value {
-    let codes: Vec<Value> = rs.banks.list.iter().map(|b| Value::String(b.code.clone())).collect();
+    let codes: Vec<Vec<Value>> = rs
+        .tables
+        .iter()
+        .map(|t| t.list.iter().map(|b| Value::String(b.code.clone())).collect())
+        .collect();
     let w = Writer {
         schema: &rs.schema,
         bank_codes: codes,
@@ -37,7 +41,8 @@ pub fn application_schema(rs: &RuleSet) -> Value {
 
 struct Writer<'a> {
     schema: &'a Schema,
-    bank_codes: Vec<Value>,
+    /// Per table, its entries' codes.
+    bank_codes: Vec<Vec<Value>>,
 }
 
 impl Writer<'_> {
@@ -85,11 +90,14 @@ impl Writer<'_> {
                 "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
                 "format": "date"
             }),
-            Type::Bank => json!({
-                "type": "string",
-                "description": "a bank's code, name or alias",
-                "examples": self.bank_codes,
-            }),
+            Type::Entry(t) => {
+                let name = self.schema.tables.get(*t as usize).map_or("", String::as_str);
+                json!({
+                    "type": "string",
+                    "description": format!("a {name}'s code, name or alias"),
+                    "examples": self.bank_codes.get(*t as usize).cloned().unwrap_or_default(),
+                })
+            }
             Type::Enum(e) => {
                 let values = self.schema.enums.get(*e as usize).cloned().unwrap_or_default();
                 json!({ "enum": values })

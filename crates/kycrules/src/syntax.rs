@@ -220,7 +220,11 @@ fn friendly(rule: Rule) -> &'static str {
         Rule::kw_schema | Rule::schema_decl => "`schema`",
         Rule::kw_list => "`list`",
         Rule::kw_of => "`of`",
-        Rule::kw_bank | Rule::bank_decl | Rule::bank_attr_decl => "`bank`",
+        Rule::kw_bank | Rule::bank_attr_decl => "`bank`",
+        Rule::kw_table | Rule::table_decl => "`table`",
+        Rule::table_attr => "a table attribute `name: type = default`",
+        Rule::entry_decl => "a table entry `table CODE { ... }`",
+        Rule::decl_keyword => "a declaration keyword",
         Rule::kw_attribute => "`attribute`",
         Rule::kw_name | Rule::bank_name => "`name`",
         Rule::kw_alias | Rule::bank_alias => "`alias`",
@@ -353,7 +357,8 @@ impl Lower {
                 Item::Schema(Spanned::new(self.lower_record_type(rec, 0), span))
             }
             Rule::bank_attr_decl => Item::BankAttr(self.lower_bank_attr(pair)?),
-            Rule::bank_decl => Item::Bank(self.lower_bank(pair)?),
+            Rule::table_decl => Item::Table(self.lower_table(pair)?),
+            Rule::entry_decl => Item::Entry(self.lower_bank(pair)?),
             Rule::charset_decl => Item::Charset(self.lower_charset(pair)?),
             Rule::pattern_decl => Item::Pattern(self.lower_pattern(pair)?),
             Rule::let_decl => Item::Let(self.lower_let(pair)?),
@@ -516,7 +521,7 @@ impl Lower {
             .collect()
     }
 
-    fn lower_bank_attr(&mut self, pair: Pair<Rule>) -> Option<BankAttrDecl> {
+    fn lower_bank_attr(&mut self, pair: Pair<Rule>) -> Option<AttrDecl> {
         let span = self.span(&pair);
         let mut inner = pair
             .into_inner()
@@ -524,7 +529,7 @@ impl Lower {
         let name = self.ident(inner.next()?);
         let ty = self.ident(inner.next()?);
         let default = self.lower_literal(inner.next()?);
-        Some(BankAttrDecl {
+        Some(AttrDecl {
             name,
             ty,
             default,
@@ -532,12 +537,43 @@ impl Lower {
         })
     }
 
-    fn lower_bank(&mut self, pair: Pair<Rule>) -> Option<BankDecl> {
+    fn lower_table(&mut self, pair: Pair<Rule>) -> Option<TableDecl> {
         let span = self.span(&pair);
-        let mut inner = pair.into_inner().filter(|p| p.as_rule() != Rule::kw_bank);
-        let code = self.ident(inner.next()?);
-        let mut bank = BankDecl {
+        let mut inner = pair.into_inner().filter(|p| p.as_rule() != Rule::kw_table);
+        let name = self.ident(inner.next()?);
+        let mut attrs = Vec::new();
+        for a in inner {
+            let a_span = self.span(&a);
+            let mut parts = a.into_inner();
+            let name = self.ident(parts.next()?);
+            let ty = self.ident(parts.next()?);
+            let default = self.lower_literal(parts.next()?);
+            attrs.push(AttrDecl {
+                name,
+                ty,
+                default,
+                span: a_span,
+            });
+        }
+        Some(TableDecl { name, attrs, span })
+    }
+
+    fn lower_bank(&mut self, pair: Pair<Rule>) -> Option<EntryDecl> {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let table = self.ident(inner.next()?);
+        let code_pair = inner.next()?;
+        let quoted = code_pair.as_rule() == Rule::string;
+        let code = if quoted {
+            let t = self.lower_text(code_pair);
+            Spanned::new(t.node, t.span)
+        } else {
+            self.ident(code_pair)
+        };
+        let mut bank = EntryDecl {
+            table,
             code,
+            quoted,
             names: Vec::new(),
             aliases: Vec::new(),
             attrs: Vec::new(),

@@ -252,7 +252,7 @@ pub fn run(rs: &RuleSet, files: &[TestFile], as_of: Date) -> Report {
 
 /// Evaluates one case, counting its fires and near misses into `coverage`.
 fn evaluate(rs: &RuleSet, case: &Case, opts: Options, coverage: &mut Coverage) -> Actual {
-    let record = match crate::input::convert(&case.application, &rs.schema, &rs.banks, opts.as_of) {
+    let record = match crate::input::convert(&case.application, &rs.schema, &rs.tables, opts.as_of) {
         Ok(r) => r,
         Err(e) => {
             return Actual {

@@ -7,7 +7,7 @@ use crate::date::Date;
 use crate::decimal::Decimal;
 use crate::diag::{self, Diagnostic};
 use crate::ir::{Builtin, CExpr, CmpOp, Piece, Template, Type};
-use crate::record::{BankValue, Field};
+use crate::record::{EntryValue, Field};
 use crate::source::Span;
 use std::collections::HashMap;
 
@@ -44,11 +44,13 @@ pub const MAX_EVAL_DEPTH: usize = 512;
 fn height(e: &CExpr, lets: &[LetSlot]) -> usize {
     let sub = |xs: &mut dyn Iterator<Item = &CExpr>| xs.map(|x| height(x, lets)).max().unwrap_or(0);
     1 + match e {
-        CExpr::Const(_) | CExpr::Field(_) | CExpr::Var(..) | CExpr::Fired(_) | CExpr::Today => 0,
+        CExpr::Const(_) | CExpr::Field(_) | CExpr::Var(..) | CExpr::Fired(_) | CExpr::Today | CExpr::Table(_) => 0,
         CExpr::DateShift(x, ..) => height(x, lets),
         CExpr::Arith(_, a, b) | CExpr::Aggregate(_, a, b) => height(a, lets).max(height(b, lets)),
         CExpr::Let(i) => lets.get(*i as usize).map_or(0, |l| l.height),
-        CExpr::BankAttr(x, _) | CExpr::BankKnown(x) | CExpr::Not(x) => height(x, lets),
+        CExpr::EntryAttr(x, ..) | CExpr::EntryKnown(x) | CExpr::EntryCode(x) | CExpr::Lookup(_, x) | CExpr::Not(x) => {
+            height(x, lets)
+        }
         CExpr::And(a, b) | CExpr::Or(a, b) | CExpr::Cmp(_, a, b) | CExpr::Quant(_, a, b) => {
             height(a, lets).max(height(b, lets))
         }
@@ -600,7 +602,7 @@ impl<'a> Compiler<'a> {
     fn literal(&mut self, lit: &Literal, span: Span, hint: Option<&Type>) -> Option<(CExpr, Type)> {
         Some(match lit {
             Literal::Text(s) => match hint {
-                Some(Type::Bank) => return self.bank_const(s, span),
+                Some(Type::Entry(t)) => return self.entry_const(*t, s, span),
                 _ => (CExpr::Const(Field::Text(s.as_str().into())), Type::Text),
             },
             Literal::Bool(b) => (CExpr::Const(Field::Bool(*b)), Type::Bool),
@@ -626,31 +628,43 @@ impl<'a> Compiler<'a> {
         })
     }
 
-    fn bank_const(&mut self, code: &str, span: Span) -> Option<(CExpr, Type)> {
-        match self.banks.list.iter().position(|b| b.code == code) {
+    /// An entry of table `t` named by its code, as a constant.
+    fn entry_const(&mut self, t: u32, code: &str, span: Span) -> Option<(CExpr, Type)> {
+        let table = self.tables.get(t as usize)?;
+        match table.list.iter().position(|b| b.code == code) {
             Some(i) => {
                 let id = u32::try_from(i).unwrap_or(u32::MAX);
                 Some((
-                    CExpr::Const(Field::Bank(BankValue {
+                    CExpr::Const(Field::Entry(EntryValue {
+                        table: t,
                         id: Some(id),
                         typed: code.into(),
                     })),
-                    Type::Bank,
+                    Type::Entry(t),
                 ))
             }
             None => {
-                let hint = suggest(code, self.banks.list.iter().map(|b| b.code.as_str()));
+                let hint = suggest(code, table.list.iter().map(|b| b.code.as_str()));
+                let name = table.name.clone();
                 self.diags.push(
-                    Diagnostic::error(diag::UNKNOWN_BANK, format!("unknown bank `{code}`"), span)
-                        .with_label("no bank has this code")
+                    Diagnostic::error(diag::UNKNOWN_BANK, format!("unknown {name} `{code}`"), span)
+                        .with_label(format!("no {name} has this code"))
                         .with_help(hint.map_or_else(
-                            || "declare it with `bank CODE { ... }`".to_string(),
+                            || format!("declare it with `{name} CODE {{ ... }}`"),
                             |h| format!("did you mean `{h}`?"),
                         )),
                 );
                 None
             }
         }
+    }
+
+    /// The table whose entry has this code, if any (the first declared).
+    fn table_of_code(&self, code: &str) -> Option<u32> {
+        self.tables
+            .iter()
+            .position(|t| t.list.iter().any(|b| b.code == code))
+            .and_then(|t| u32::try_from(t).ok())
     }
 
     fn path(
@@ -711,32 +725,44 @@ impl<'a> Compiler<'a> {
                     };
                     ty = next_ty;
                 }
-                Type::Bank => {
+                Type::Entry(t) => {
+                    let t = *t;
                     if part.node == "known" {
-                        cur = CExpr::BankKnown(Box::new(cur));
+                        cur = CExpr::EntryKnown(Box::new(cur));
                         ty = Type::Bool;
                         continue;
                     }
-                    let Some(a) = self.banks.attributes.iter().position(|a| a.name == part.node) else {
+                    if part.node == "code" {
+                        cur = CExpr::EntryCode(Box::new(cur));
+                        ty = Type::Text;
+                        continue;
+                    }
+                    let table = self.tables.get(t as usize)?;
+                    let Some(a) = table.attributes.iter().position(|a| a.name == part.node) else {
                         let hint = suggest(
                             &part.node,
-                            self.banks.attributes.iter().map(|a| a.name.as_str()).chain(["known"]),
+                            table
+                                .attributes
+                                .iter()
+                                .map(|a| a.name.as_str())
+                                .chain(["known", "code"]),
                         );
+                        let name = table.name.clone();
                         self.diags.push(
                             Diagnostic::error(
                                 diag::BANK_ATTRIBUTE,
-                                format!("banks have no attribute `{}`", part.node),
+                                format!("table `{name}` has no attribute `{}`", part.node),
                                 part.span,
                             )
                             .with_help(hint.map_or_else(
-                                || "declare it with `bank attribute name: bool = false`".to_string(),
+                                || format!("declare it with `table {name} {{ {}: bool = false }}`", part.node),
                                 |h| format!("did you mean `{h}`?"),
                             )),
                         );
                         return None;
                     };
-                    ty = self.banks.attributes[a].ty.clone();
-                    cur = CExpr::BankAttr(Box::new(cur), u32::try_from(a).unwrap_or(u32::MAX));
+                    ty = table.attributes[a].ty.clone();
+                    cur = CExpr::EntryAttr(Box::new(cur), t, u32::try_from(a).unwrap_or(u32::MAX));
                 }
                 Type::List(_) => {
                     self.diags.push(
@@ -778,7 +804,7 @@ impl<'a> Compiler<'a> {
         scope: &Scope,
         hint: Option<&Type>,
     ) -> Option<(CExpr, Type)> {
-        if name.node == "today" && !matches!(hint, Some(Type::Enum(_) | Type::Bank)) {
+        if name.node == "today" && !matches!(hint, Some(Type::Enum(_) | Type::Entry(_))) {
             return Some((CExpr::Today, Type::Date));
         }
         if self.sets.contains_key(&name.node) {
@@ -818,8 +844,15 @@ impl<'a> Compiler<'a> {
                     }
                 }
             }
-            Some(Type::Bank) => self.bank_const(&name.node, span),
-            _ if self.banks.list.iter().any(|b| b.code == name.node) => self.bank_const(&name.node, span),
+            Some(Type::Entry(t)) => self.entry_const(*t, &name.node, span),
+            _ if self.table_of_code(&name.node).is_some() => {
+                self.entry_const(self.table_of_code(&name.node)?, &name.node, span)
+            }
+            // A table as a collection: `count(b in bank: b.supported)`.
+            _ if self.table_named(&name.node).is_some() => {
+                let t = self.table_named(&name.node)?;
+                Some((CExpr::Table(t), Type::List(Box::new(Type::Entry(t)))))
+            }
             _ => {
                 let names: Vec<&str> = scope
                     .iter()
@@ -1160,16 +1193,15 @@ impl<'a> Compiler<'a> {
 
     /// The argument of `count_banks`: a `bool` bank attribute, by index.
     fn bank_flag_arg(&mut self, e: &ast::Expr) -> Option<u32> {
+        let bank = self.tables.first()?;
         let flags = || {
-            self.banks
-                .attributes
+            bank.attributes
                 .iter()
                 .filter(|a| a.ty == Type::Bool)
                 .map(|a| a.name.as_str())
         };
         let found = match &e.node {
-            ExprKind::Path(p) if p.len() == 1 => self
-                .banks
+            ExprKind::Path(p) if p.len() == 1 => bank
                 .attributes
                 .iter()
                 .position(|a| a.name == p[0].node && a.ty == Type::Bool),
@@ -1193,7 +1225,7 @@ impl<'a> Compiler<'a> {
             .with_label("not a `bool` bank attribute")
             .with_help(match hint {
                 Some(h) => format!("did you mean `{h}`?"),
-                None if names.is_empty() => "declare one with `bank attribute name: bool = false`".to_string(),
+                None if names.is_empty() => "declare one with `table bank { name: bool = false }`".to_string(),
                 None => format!("the `bool` bank attributes are {}", names.join(", ")),
             }),
         );
@@ -1442,8 +1474,32 @@ impl<'a> Compiler<'a> {
                 arity(self, 1, "fired(rule-id)")?;
                 Some((CExpr::Fired(self.fired_arg(&args[0], ctx)?), T::Bool))
             }
+            // `region(text)`: a table's name called on a text.
+            other if self.table_named(other).is_some() => {
+                let t = self.table_named(other)?;
+                arity(self, 1, &format!("{other}(text)"))?;
+                let (c, ty) = self.expr(&args[0], scope, ctx, Some(&T::Text))?;
+                if ty != T::Text {
+                    self.diags.push(
+                        Diagnostic::error(
+                            diag::TYPE_MISMATCH,
+                            format!("`{other}(...)` looks up a text, found {}", describe(&self.schema, &ty)),
+                            args[0].span,
+                        )
+                        .with_label("not a text"),
+                    );
+                    return None;
+                }
+                Some((CExpr::Lookup(t, Box::new(c)), T::Entry(t)))
+            }
             other => {
-                let hint = suggest(other, FUNCTIONS.iter().copied());
+                let hint = suggest(
+                    other,
+                    FUNCTIONS
+                        .iter()
+                        .copied()
+                        .chain(self.tables.iter().map(|t| t.name.as_str())),
+                );
                 self.diags.push(
                     Diagnostic::error(diag::UNKNOWN_FUNCTION, format!("unknown function `{other}`"), name.span)
                         .with_label("not a built-in function")

@@ -9,7 +9,7 @@ mod schema;
 
 use crate::ast::{self, Item};
 use crate::diag::{self, Diagnostic};
-use crate::ir::{Banks, NextStep, Outcome, Rule, RuleMessage, RuleSet, Schema, Type};
+use crate::ir::{NextStep, Outcome, Rule, RuleMessage, RuleSet, Schema, Type};
 use crate::source::{SourceMap, Span};
 use std::collections::HashMap;
 
@@ -92,7 +92,9 @@ pub(crate) struct Compiler<'a> {
     version: String,
     languages: Vec<String>,
     schema: Schema,
-    banks: Banks,
+    tables: Vec<crate::ir::Table>,
+    /// Where each table attribute (table, name) is declared, for duplicates.
+    attr_spans: HashMap<(u32, String), Span>,
     charsets: Vec<crate::charset::Charset>,
     charset_names: HashMap<String, u32>,
     /// Charsets made where they are used (`"-"`, `ascii_digit`), with their spelling.
@@ -132,6 +134,15 @@ impl<'a> Compiler<'a> {
     fn run(&mut self, files: &'a [ast::File]) {
         let items: Vec<&'a Item> = files.iter().flat_map(|f| &f.items).collect();
         self.header(&items);
+        macro_rules! of_kind {
+            ($variant:ident) => {
+                items
+                    .iter()
+                    .filter_map(|i| if let Item::$variant(d) = i { Some(d) } else { None })
+                    .collect::<Vec<_>>()
+            };
+        }
+        self.tables(&of_kind!(Table), &of_kind!(BankAttr));
         let schemas: Vec<_> = items
             .iter()
             .filter_map(|i| if let Item::Schema(s) = i { Some(s) } else { None })
@@ -152,17 +163,8 @@ impl<'a> Compiler<'a> {
                 }
             }
         }
-        macro_rules! of_kind {
-            ($variant:ident) => {
-                items
-                    .iter()
-                    .filter_map(|i| if let Item::$variant(d) = i { Some(d) } else { None })
-                    .collect::<Vec<_>>()
-            };
-        }
         self.as_of(&of_kind!(AsOf));
-        self.bank_attributes(&of_kind!(BankAttr));
-        self.banks(&of_kind!(Bank));
+        self.entries(&of_kind!(Entry));
         self.charsets(&of_kind!(Charset));
         let patterns = of_kind!(Pattern);
         for (i, p) in patterns.iter().enumerate() {
@@ -493,7 +495,7 @@ impl<'a> Compiler<'a> {
             version: self.version,
             languages: self.languages,
             schema: self.schema,
-            banks: self.banks,
+            tables: self.tables,
             charsets: self.charsets,
             patterns: self.patterns,
             lets,

@@ -55,10 +55,14 @@ impl Compiler<'_> {
                 }
                 s
             }
-            CExpr::Const(_) | CExpr::Var(..) | CExpr::Fired(_) | CExpr::Today => false,
+            // `region(text)` shows the policy's own name of the entry it
+            // finds (absent when none), never the text it looked up.
+            CExpr::Const(_) | CExpr::Var(..) | CExpr::Fired(_) | CExpr::Today | CExpr::Table(_) | CExpr::Lookup(..) => {
+                false
+            }
             CExpr::DateShift(x, ..) => sub(x),
             CExpr::Arith(_, a, b) | CExpr::Aggregate(_, a, b) => sub(a) || sub(b),
-            CExpr::BankAttr(x, _) | CExpr::BankKnown(x) | CExpr::Not(x) => sub(x),
+            CExpr::EntryAttr(x, ..) | CExpr::EntryKnown(x) | CExpr::EntryCode(x) | CExpr::Not(x) => sub(x),
             CExpr::And(a, b) | CExpr::Or(a, b) | CExpr::Cmp(_, a, b) | CExpr::Quant(_, a, b) => sub(a) || sub(b),
             CExpr::In(x, items) => sub(x) || items.iter().any(sub),
             CExpr::Call(_, args) => args.iter().any(sub),

@@ -6,8 +6,8 @@ use crate::charset::{Charset, Class};
 use crate::date::Date;
 use crate::decimal::Decimal;
 use crate::diag::{self, Diagnostic};
-use crate::ir::{Bank, BankAttribute, FieldSchema, RecordSchema, Type, Validity, bank_key};
-use crate::record::{BankValue, Field};
+use crate::ir::{Attribute, BANK_TABLE, Entry, FieldSchema, RecordSchema, Table, Type, Validity, bank_key};
+use crate::record::{EntryValue, Field};
 use crate::source::{Span, Spanned};
 use std::collections::HashMap;
 
@@ -63,14 +63,20 @@ impl Compiler<'_> {
                 "bool" => Type::Bool,
                 "decimal" | "number" => Type::Number,
                 "date" => Type::Date,
-                "bank" => Type::Bank,
+                other if self.table_named(other).is_some() => {
+                    Type::Entry(self.table_named(other).unwrap_or(BANK_TABLE))
+                }
                 other => {
-                    let hint = suggest(other, ["text", "bool", "decimal", "date", "bank"]);
+                    let builtin = ["text", "bool", "decimal", "date"];
+                    let hint = suggest(
+                        other,
+                        builtin.into_iter().chain(self.tables.iter().map(|t| t.name.as_str())),
+                    );
                     self.diags.push(
                         Diagnostic::error(diag::UNKNOWN_TYPE, format!("unknown type `{other}`"), ty.span)
                             .with_label("not a type")
                             .with_help(hint.map_or_else(
-                                || "a type is `text`, `bool`, `decimal`, `date`, `bank`, an enum `a | b`, a record `{ ... }` or `list of T`".to_string(),
+                                || "a type is `text`, `bool`, `decimal`, `date`, a table's name (`bank`), an enum `a | b`, a record `{ ... }` or `list of T`".to_string(),
                                 |h| format!("did you mean `{h}`?"),
                             )),
                     );
@@ -135,7 +141,8 @@ impl Compiler<'_> {
                     }
                 }
             }
-            (Literal::Name(n), Type::Bank) | (Literal::Text(n), Type::Bank) => Some(Field::Bank(BankValue {
+            (Literal::Name(n), Type::Entry(t)) | (Literal::Text(n), Type::Entry(t)) => Some(Field::Entry(EntryValue {
+                table: *t,
                 id: None,
                 typed: n.as_str().into(),
             })),
@@ -261,20 +268,93 @@ impl Compiler<'_> {
         }
     }
 
-    pub(super) fn bank_attributes(&mut self, decls: &[&ast::BankAttrDecl]) {
-        for (i, d) in decls.iter().enumerate() {
-            if self.banks.attributes.iter().any(|a| a.name == d.name.node) || d.name.node == "known" {
-                let mut diag = Diagnostic::error(
-                    diag::DUPLICATE,
-                    format!("bank attribute `{}` is declared twice", d.name.node),
-                    d.name.span,
+    /// Declares the tables before the schema names them: `bank` first (always
+    /// declared, so every policy may type a field `bank`), then each `table`
+    /// block; attributes from the blocks and from `bank attribute` lines.
+    pub(super) fn tables(&mut self, decls: &[&ast::TableDecl], bank_attrs: &[&ast::AttrDecl]) {
+        self.tables.push(Table {
+            name: "bank".to_owned(),
+            ..Table::default()
+        });
+        self.schema.tables.push("bank".to_owned());
+        let mut declared: HashMap<&str, Span> = HashMap::new();
+        for d in decls {
+            if let Some(prev) = declared.insert(d.name.node.as_str(), d.name.span) {
+                self.diags.push(
+                    Diagnostic::error(
+                        diag::DUPLICATE,
+                        format!("table `{}` is declared twice", d.name.node),
+                        d.name.span,
+                    )
+                    .with_secondary(prev, "first declared here")
+                    .with_help("merge the two blocks into one"),
                 );
-                if let Some(first) = decls[..i].iter().find(|q| q.name.node == d.name.node) {
-                    diag = diag.with_secondary(first.name.span, "first declared here");
-                }
-                self.diags.push(diag);
                 continue;
             }
+            if matches!(d.name.node.as_str(), "text" | "bool" | "decimal" | "number" | "date") {
+                self.diags.push(
+                    Diagnostic::error(
+                        diag::DUPLICATE,
+                        format!("a table cannot be named `{}`", d.name.node),
+                        d.name.span,
+                    )
+                    .with_label("the name of a built-in type")
+                    .with_help("name the table after what its entries are, e.g. `region`"),
+                );
+                continue;
+            }
+            let t = if d.name.node == "bank" {
+                BANK_TABLE
+            } else {
+                self.tables.push(Table {
+                    name: d.name.node.clone(),
+                    ..Table::default()
+                });
+                self.schema.tables.push(d.name.node.clone());
+                u32::try_from(self.tables.len() - 1).unwrap_or(u32::MAX)
+            };
+            let attrs: Vec<&ast::AttrDecl> = d.attrs.iter().collect();
+            self.table_attributes(t, &attrs);
+        }
+        self.table_attributes(BANK_TABLE, bank_attrs);
+    }
+
+    /// The table a name declares, if any.
+    pub(super) fn table_named(&self, name: &str) -> Option<u32> {
+        self.tables
+            .iter()
+            .position(|t| t.name == name)
+            .and_then(|t| u32::try_from(t).ok())
+    }
+
+    fn table_attributes(&mut self, t: u32, decls: &[&ast::AttrDecl]) {
+        let table_name = self.tables.get(t as usize).map(|x| x.name.clone()).unwrap_or_default();
+        for d in decls {
+            let key = (t, d.name.node.clone());
+            if let Some(first) = self.attr_spans.get(&key) {
+                self.diags.push(
+                    Diagnostic::error(
+                        diag::DUPLICATE,
+                        format!("{table_name} attribute `{}` is declared twice", d.name.node),
+                        d.name.span,
+                    )
+                    .with_secondary(*first, "first declared here"),
+                );
+                continue;
+            }
+            if matches!(d.name.node.as_str(), "known" | "code") {
+                self.diags.push(
+                    Diagnostic::error(
+                        diag::DUPLICATE,
+                        format!("a table attribute cannot be named `{}`", d.name.node),
+                        d.name.span,
+                    )
+                    .with_label("every entry has it already")
+                    .with_help("`.known` and `.code` are built in; choose another name"),
+                );
+                continue;
+            }
+            self.attr_spans.insert(key, d.name.span);
             let ty = match d.ty.node.as_str() {
                 "text" => Type::Text,
                 "bool" => Type::Bool,
@@ -287,7 +367,7 @@ impl Compiler<'_> {
                             format!("unknown attribute type `{other}`"),
                             d.ty.span,
                         )
-                        .with_help("a bank attribute is `text`, `bool`, `decimal` or `date`"),
+                        .with_help("a table attribute is `text`, `bool`, `decimal` or `date`"),
                     );
                     continue;
                 }
@@ -295,22 +375,41 @@ impl Compiler<'_> {
             let Some(default) = self.literal_of_type(&d.default, &ty, "the default") else {
                 continue;
             };
-            self.banks.attributes.push(BankAttribute {
-                name: d.name.node.clone(),
-                ty,
-                default,
-            });
+            if let Some(table) = self.tables.get_mut(t as usize) {
+                table.attributes.push(Attribute {
+                    name: d.name.node.clone(),
+                    ty,
+                    default,
+                });
+            }
         }
     }
 
-    pub(super) fn banks(&mut self, decls: &[&ast::BankDecl]) {
-        let mut codes: HashMap<&str, Span> = HashMap::new();
+    /// The entries of every table (`bank ZZ1 { ... }`, `region "11" { ... }`).
+    pub(super) fn entries(&mut self, decls: &[&ast::EntryDecl]) {
+        let mut codes: HashMap<(u32, &str), Span> = HashMap::new();
         for d in decls {
-            if let Some(prev) = codes.insert(d.code.node.as_str(), d.code.span) {
+            let Some(t) = self.table_named(&d.table.node) else {
+                let hint = suggest(&d.table.node, self.tables.iter().map(|t| t.name.as_str()));
+                self.diags.push(
+                    Diagnostic::error(
+                        diag::UNKNOWN_TABLE,
+                        format!("unknown table `{}`", d.table.node),
+                        d.table.span,
+                    )
+                    .with_label("no table has this name")
+                    .with_help(hint.map_or_else(
+                        || format!("declare it first: `table {} {{ }}`", d.table.node),
+                        |h| format!("did you mean `{h}`?"),
+                    )),
+                );
+                continue;
+            };
+            if let Some(prev) = codes.insert((t, d.code.node.as_str()), d.code.span) {
                 self.diags.push(
                     Diagnostic::error(
                         diag::DUPLICATE,
-                        format!("bank `{}` is declared twice", d.code.node),
+                        format!("{} `{}` is declared twice", d.table.node, d.code.node),
                         d.code.span,
                     )
                     .with_secondary(prev, "first declared here"),
@@ -324,40 +423,61 @@ impl Compiler<'_> {
                     None => self.unknown_language(lang),
                 }
             }
-            let mut attrs: Vec<Field> = self.banks.attributes.iter().map(|a| a.default.clone()).collect();
+            let declared: Vec<(String, Type, Field)> = self
+                .tables
+                .get(t as usize)
+                .map(|x| {
+                    x.attributes
+                        .iter()
+                        .map(|a| (a.name.clone(), a.ty.clone(), a.default.clone()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut attrs: Vec<Field> = declared.iter().map(|a| a.2.clone()).collect();
             for (name, value) in &d.attrs {
-                let Some(i) = self.banks.attributes.iter().position(|a| a.name == name.node) else {
-                    let hint = suggest(&name.node, self.banks.attributes.iter().map(|a| a.name.as_str()));
+                let Some(i) = declared.iter().position(|a| a.0 == name.node) else {
+                    let hint = suggest(&name.node, declared.iter().map(|a| a.0.as_str()));
                     let mut diag = Diagnostic::error(
                         diag::BANK_ATTRIBUTE,
-                        format!("unknown bank attribute `{}`", name.node),
+                        format!("unknown {} attribute `{}`", d.table.node, name.node),
                         name.span,
                     );
                     diag = diag.with_help(match hint {
                         Some(h) => format!("did you mean `{h}`?"),
-                        None => format!("declare it first: `bank attribute {}: bool = false`", name.node),
+                        None => format!(
+                            "declare it first: `table {} {{ {}: bool = false }}`",
+                            d.table.node, name.node
+                        ),
                     });
                     self.diags.push(diag);
                     continue;
                 };
-                let ty = self.banks.attributes[i].ty.clone();
+                let ty = declared[i].1.clone();
                 if let Some(v) = self.literal_of_type(value, &ty, "the attribute value") {
                     attrs[i] = v;
                 }
             }
             let validity = self.validity(&d.dates);
-            let id = u32::try_from(self.banks.list.len()).unwrap_or(u32::MAX);
+            let Some(table) = self.tables.get_mut(t as usize) else {
+                continue;
+            };
+            let id = u32::try_from(table.list.len()).unwrap_or(u32::MAX);
             let aliases: Vec<String> = d.aliases.iter().map(|a| a.node.clone()).collect();
             let keys = std::iter::once(&d.code.node)
                 .chain(names.iter().flatten())
                 .chain(aliases.iter());
             for key in keys {
-                let entry = self.banks.lookup.entry(bank_key(key)).or_default();
+                let entry = table.lookup.entry(bank_key(key)).or_default();
                 if !entry.contains(&id) {
                     entry.push(id);
                 }
             }
-            self.banks.list.push(Bank {
+            table.all.push(Field::Entry(EntryValue {
+                table: t,
+                id: Some(id),
+                typed: d.code.node.as_str().into(),
+            }));
+            table.list.push(Entry {
                 code: d.code.node.clone(),
                 names,
                 aliases,

@@ -314,7 +314,7 @@ pub fn evaluate_document(
 ) -> Result<Decision, String> {
     let as_of = crate::input::record_date(rs.as_of.as_ref(), value, opts.as_of);
     let opts = Options { as_of, ..opts };
-    crate::input::convert(value, &rs.schema, &rs.banks, as_of).map(|r| evaluate(prog, rs, &r, opts))
+    crate::input::convert(value, &rs.schema, &rs.tables, as_of).map(|r| evaluate(prog, rs, &r, opts))
 }
 
 fn decide<'a>(ev: &mut Ev<'a>, opts: Options) -> Decision {
@@ -360,7 +360,7 @@ fn decide<'a>(ev: &mut Ev<'a>, opts: Options) -> Decision {
 fn is_bool(e: &CExpr) -> bool {
     match e {
         CExpr::Not(_) | CExpr::And(..) | CExpr::Or(..) | CExpr::Cmp(..) | CExpr::Fired(_) | CExpr::In(..) => true,
-        CExpr::BankKnown(_) => true,
+        CExpr::EntryKnown(_) => true,
         CExpr::Quant(q, ..) => *q != Quantifier::Count,
         CExpr::Const(f) => matches!(f, Field::Bool(_)),
         CExpr::Call(b, _) => crate::explain::decompile::builtin_type(*b) == crate::ir::Type::Bool,
@@ -376,12 +376,12 @@ fn reads(e: &CExpr) -> bool {
         CExpr::Field(_) | CExpr::Var(..) | CExpr::Let(_) | CExpr::Fired(_) | CExpr::Quant(..) => true,
         CExpr::Aggregate(..) => true,
         // The evaluation date, and what depends on it, is known only per record.
-        CExpr::Today | CExpr::Call(Builtin::CountBanks(_), _) => true,
+        CExpr::Today | CExpr::Call(Builtin::CountBanks(_), _) | CExpr::Table(_) | CExpr::Lookup(..) => true,
         // A masked value is shown in the message's language.
         CExpr::Call(Builtin::Mask, _) => true,
         CExpr::DateShift(x, ..) => reads(x),
         CExpr::Arith(_, l, r) => reads(l) || reads(r),
-        CExpr::BankAttr(x, _) | CExpr::BankKnown(x) | CExpr::Not(x) => reads(x),
+        CExpr::EntryAttr(x, ..) | CExpr::EntryKnown(x) | CExpr::EntryCode(x) | CExpr::Not(x) => reads(x),
         CExpr::And(l, r) | CExpr::Or(l, r) | CExpr::Cmp(_, l, r) => reads(l) || reads(r),
         CExpr::In(x, items) => reads(x) || items.iter().any(reads),
         CExpr::Call(_, args) => args.iter().any(reads),
@@ -415,7 +415,7 @@ impl Compiler<'_> {
             Value::Num(n) => Field::Num(n),
             Value::Date(d) => Field::Date(d),
             Value::Enum(i) => Field::Enum(i),
-            Value::Bank(..) | Value::Record(_) | Value::List(_) => return None,
+            Value::Entry(..) | Value::Record(_) | Value::List(_) => return None,
         })
     }
 
@@ -543,6 +543,9 @@ impl Compiler<'_> {
                     };
                     let mut unknown = false;
                     for item in items {
+                        if !ev.ev.in_force(item) {
+                            continue;
+                        }
                         ev.ev.bind(Value::of(item));
                         let t = body(ev);
                         ev.ev.unbind();
@@ -556,10 +559,10 @@ impl Compiler<'_> {
                     if unknown { None } else { Some(all) }
                 })
             }
-            CExpr::BankKnown(b) => {
+            CExpr::EntryKnown(b) => {
                 let b = self.val(b);
                 cf(move |ev| match b(ev) {
-                    Value::Bank(id, _) => Some(id.is_some()),
+                    Value::Entry(_, id, _) => Some(id.is_some()),
                     _ => None,
                 })
             }
@@ -716,18 +719,13 @@ impl Compiler<'_> {
                     v
                 })
             }
-            CExpr::BankAttr(b, attr) => {
+            CExpr::EntryAttr(b, _, attr) => {
                 let b = self.val(b);
-                let attr = *attr as usize;
+                let attr = *attr;
                 vf(move |ev| match b(ev) {
-                    Value::Bank(id, _) => {
+                    Value::Entry(t, id, _) => {
                         let rs: &RuleSet = ev.rs;
-                        let banks = &rs.banks;
-                        let field = id
-                            .and_then(|id| banks.list.get(id as usize))
-                            .and_then(|bank| bank.attrs.get(attr))
-                            .or_else(|| banks.attributes.get(attr).map(|a| &a.default));
-                        field.map_or(Value::Absent, Value::of)
+                        crate::eval::entry_attr(rs, t, id, attr).map_or(Value::Absent, Value::of)
                     }
                     _ => Value::Absent,
                 })
@@ -745,6 +743,9 @@ impl Compiler<'_> {
                     };
                     let mut n = 0usize;
                     for item in items {
+                        if !ev.ev.in_force(item) {
+                            continue;
+                        }
                         ev.ev.bind(Value::of(item));
                         if body(ev) == Some(true) {
                             n += 1;

@@ -75,21 +75,31 @@ impl<'a> Decompiler<'a> {
             CExpr::Const(f) => out.push_str(&self.constant(f, None)),
             CExpr::Field(_) | CExpr::Var(..) => out.push_str(&self.path_info(e, scope).text),
             CExpr::Let(i) => out.push_str(self.let_name(*i)),
-            CExpr::BankAttr(b, a) => {
+            CExpr::EntryAttr(b, t, a) => {
                 self.write(b, scope, ATOM, d, out);
                 out.push('.');
                 let name = self
                     .rs
-                    .banks
-                    .attributes
-                    .get(*a as usize)
+                    .table(*t)
+                    .and_then(|t| t.attributes.get(*a as usize))
                     .map_or("?", |a| a.name.as_str());
                 out.push_str(name);
             }
-            CExpr::BankKnown(b) => {
+            CExpr::EntryKnown(b) => {
                 self.write(b, scope, ATOM, d, out);
                 out.push_str(".known");
             }
+            CExpr::EntryCode(b) => {
+                self.write(b, scope, ATOM, d, out);
+                out.push_str(".code");
+            }
+            CExpr::Lookup(t, x) => {
+                out.push_str(self.table_name(*t));
+                out.push('(');
+                self.write(x, scope, 0, d, out);
+                out.push(')');
+            }
+            CExpr::Table(t) => out.push_str(self.table_name(*t)),
             CExpr::Not(x) => match x.as_ref() {
                 CExpr::In(v, items) => self.write_in(v, items, " not in ", scope, d, out),
                 x => {
@@ -228,9 +238,8 @@ impl<'a> Decompiler<'a> {
             }
             Builtin::CountBanks(a) => Some(
                 self.rs
-                    .banks
-                    .attributes
-                    .get(a as usize)
+                    .table(crate::ir::BANK_TABLE)
+                    .and_then(|t| t.attributes.get(a as usize))
                     .map_or_else(|| "?".to_string(), |a| a.name.clone()),
             ),
             Builtin::DateFrom(layout) => Some(quote(layout.as_str())),
@@ -262,8 +271,8 @@ impl<'a> Decompiler<'a> {
             Field::Num(n) => n.to_string(),
             Field::Date(d) => d.to_string(),
             Field::Enum(i) => self.enum_name(ty, *i).to_string(),
-            Field::Bank(b) => match b.id {
-                Some(id) => self.bank_code(id).to_string(),
+            Field::Entry(b) => match b.id {
+                Some(id) => self.entry_text(b.table, id),
                 None => quote(&b.typed),
             },
             Field::Record(_) => "(record)".to_string(),
@@ -282,8 +291,25 @@ impl<'a> Decompiler<'a> {
         values.and_then(|v| v.get(i as usize)).map_or("?", String::as_str)
     }
 
-    pub fn bank_code(&self, id: u32) -> &'a str {
-        self.rs.banks.list.get(id as usize).map_or("?", |b| b.code.as_str())
+    pub fn entry_code(&self, t: u32, id: u32) -> &'a str {
+        crate::eval::entry_code(self.rs, t, id).unwrap_or("?")
+    }
+
+    pub fn table_name(&self, t: u32) -> &'a str {
+        self.rs.table(t).map_or("?", |t| t.name.as_str())
+    }
+
+    /// An entry as policy text: its code when that is a name (`ZZ1`), else
+    /// the table called on the quoted code (`region("81")`).
+    pub fn entry_text(&self, t: u32, id: u32) -> String {
+        let code = self.entry_code(t, id);
+        let is_name = code.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if is_name {
+            code.to_string()
+        } else {
+            format!("{}({})", self.table_name(t), quote(code))
+        }
     }
 
     pub fn let_name(&self, i: u32) -> &'a str {
@@ -345,7 +371,7 @@ impl<'a> Decompiler<'a> {
                 Field::Text(_) => Some(Type::Text),
                 Field::Num(_) => Some(Type::Number),
                 Field::Date(_) => Some(Type::Date),
-                Field::Bank(_) => Some(Type::Bank),
+                Field::Entry(b) => Some(Type::Entry(b.table)),
                 _ => None,
             },
             CExpr::Field(_) | CExpr::Var(..) => self.path_info(e, scope).ty,
@@ -354,11 +380,18 @@ impl<'a> Decompiler<'a> {
                 .lets
                 .get(*i as usize)
                 .and_then(|d| self.type_at(d, &Scope::new(), depth + 1)),
-            CExpr::BankAttr(_, a) => self.rs.banks.attributes.get(*a as usize).map(|a| a.ty.clone()),
+            CExpr::EntryAttr(_, t, a) => self
+                .rs
+                .table(*t)
+                .and_then(|t| t.attributes.get(*a as usize))
+                .map(|a| a.ty.clone()),
+            CExpr::EntryCode(_) => Some(Type::Text),
+            CExpr::Lookup(t, _) => Some(Type::Entry(*t)),
+            CExpr::Table(t) => Some(Type::List(Box::new(Type::Entry(*t)))),
             CExpr::Call(b, _) => Some(builtin_type(*b)),
             CExpr::Quant(Quantifier::Count, ..) | CExpr::Arith(..) | CExpr::Aggregate(..) => Some(Type::Number),
             CExpr::Today | CExpr::DateShift(..) => Some(Type::Date),
-            CExpr::BankKnown(_)
+            CExpr::EntryKnown(_)
             | CExpr::Not(_)
             | CExpr::And(..)
             | CExpr::Or(..)
@@ -381,7 +414,7 @@ impl<'a> Decompiler<'a> {
         }
         let d = depth + 1;
         match e {
-            CExpr::Const(_) | CExpr::Fired(_) | CExpr::Today | CExpr::Call(Builtin::Mask, _) => false,
+            CExpr::Const(_) | CExpr::Fired(_) | CExpr::Today | CExpr::Table(_) | CExpr::Call(Builtin::Mask, _) => false,
             CExpr::DateShift(x, ..) => self.sensitive_at(x, scope, d),
             CExpr::Arith(_, l, r) => self.sensitive_at(l, scope, d) || self.sensitive_at(r, scope, d),
             CExpr::Field(_) | CExpr::Var(..) => self.path_info(e, scope).sensitive,
@@ -400,7 +433,11 @@ impl<'a> Decompiler<'a> {
                 }
                 s
             }
-            CExpr::BankAttr(x, _) | CExpr::BankKnown(x) | CExpr::Not(x) => self.sensitive_at(x, scope, d),
+            CExpr::EntryAttr(x, ..) | CExpr::EntryKnown(x) | CExpr::EntryCode(x) | CExpr::Not(x) => {
+                self.sensitive_at(x, scope, d)
+            }
+            // The entry found shows by the policy's name for it, not the text looked up.
+            CExpr::Lookup(..) => false,
             CExpr::And(l, r) | CExpr::Or(l, r) | CExpr::Cmp(_, l, r) => {
                 self.sensitive_at(l, scope, d) || self.sensitive_at(r, scope, d)
             }

@@ -172,10 +172,13 @@ pub enum Shown {
     Enum {
         value: String,
     },
-    /// A bank as typed, and the code of the declared bank it names.
+    /// A table entry (a bank, a region) as typed, and the code of the
+    /// declared entry it names; `table` is left out for banks.
     Bank {
         typed: String,
         code: Option<String>,
+        #[serde(skip_serializing_if = "is_bank")]
+        table: String,
     },
     Record,
     List {
@@ -195,14 +198,10 @@ impl fmt::Display for Shown {
             Shown::Bool { value } => write!(f, "{value}"),
             Shown::Text { value, .. } => f.write_str(&decompile::quote(value)),
             Shown::Number { value } | Shown::Date { value } | Shown::Enum { value } => f.write_str(value),
-            Shown::Bank { typed, code } => {
-                write!(
-                    f,
-                    "{} → {}",
-                    decompile::quote(typed),
-                    code.as_deref().unwrap_or("unknown bank")
-                )
-            }
+            Shown::Bank { typed, code, table } => match code {
+                Some(c) => write!(f, "{} → {c}", decompile::quote(typed)),
+                None => write!(f, "{} → unknown {table}", decompile::quote(typed)),
+            },
             Shown::Record => f.write_str("(present)"),
             Shown::List { len: 0 } => f.write_str("(empty list)"),
             Shown::List { len } => write!(f, "(list of {len})"),
@@ -216,10 +215,18 @@ impl Shown {
     pub fn inline(&self) -> String {
         match self {
             Shown::Bank { code: Some(c), .. } => c.clone(),
-            Shown::Bank { typed, code: None } => format!("{} (unknown bank)", decompile::quote(typed)),
+            Shown::Bank {
+                typed,
+                code: None,
+                table,
+            } => format!("{} (unknown {table})", decompile::quote(typed)),
             other => other.to_string(),
         }
     }
+}
+
+fn is_bank(table: &str) -> bool {
+    table == "bank"
 }
 
 /// Explains the decision on one application.

@@ -119,9 +119,11 @@ impl<'a, 'e> Tracer<'a, 'e> {
                 };
                 self.quantifier(q, list, body)
             }
-            CExpr::BankAttr(b, _) | CExpr::BankKnown(b) => self.operand(b),
+            CExpr::EntryAttr(b, ..) | CExpr::EntryKnown(b) | CExpr::EntryCode(b) => self.operand(b),
+            CExpr::Lookup(_, x) => self.operand(x),
+            CExpr::Table(_) => Vec::new(),
             CExpr::Not(x) => match x.as_ref() {
-                CExpr::Call(..) | CExpr::BankAttr(..) | CExpr::BankKnown(..) | CExpr::Quant(..) => self.children(x),
+                CExpr::Call(..) | CExpr::EntryAttr(..) | CExpr::EntryKnown(..) | CExpr::Quant(..) => self.children(x),
                 CExpr::In(v, items) => self.membership(v, items),
                 _ => vec![self.node(x)],
             },
@@ -143,13 +145,17 @@ impl<'a, 'e> Tracer<'a, 'e> {
         match e {
             CExpr::Const(_) => Vec::new(),
             CExpr::Field(_) | CExpr::Var(..) => {
-                if self.dc.path_info(e, &self.scope).ty == Some(Type::Bank) {
+                if matches!(self.dc.path_info(e, &self.scope).ty, Some(Type::Entry(_))) {
                     vec![self.node(e)]
                 } else {
                     Vec::new()
                 }
             }
-            CExpr::Call(..) | CExpr::BankAttr(..) | CExpr::BankKnown(..) | CExpr::Quant(..) => self.children(e),
+            CExpr::Call(..)
+            | CExpr::EntryAttr(..)
+            | CExpr::EntryKnown(..)
+            | CExpr::EntryCode(..)
+            | CExpr::Quant(..) => self.children(e),
             _ => vec![self.node(e)],
         }
     }
@@ -373,9 +379,10 @@ impl<'a, 'e> Tracer<'a, 'e> {
                     value: self.dc.enum_name(ty.as_ref(), *i).to_string(),
                 }
             }
-            Value::Bank(id, typed) => Shown::Bank {
+            Value::Entry(t, id, typed) => Shown::Bank {
                 typed: hide(typed),
-                code: id.map(|i| self.dc.bank_code(i).to_string()),
+                code: id.map(|i| self.dc.entry_code(*t, i).to_string()),
+                table: self.dc.table_name(*t).to_string(),
             },
             Value::Record(_) => Shown::Record,
             Value::List(l) => Shown::List { len: l.len() },
@@ -453,7 +460,7 @@ fn same(a: &Value<'_>, b: &Value<'_>) -> Option<bool> {
     match (a, b) {
         (Value::Absent, _) | (_, Value::Absent) => None,
         (Value::Num(x), Value::Num(y)) => Some(x.cmp(y) == Ordering::Equal),
-        (Value::Bank(x, _), Value::Bank(y, _)) => Some(x.is_some() && x == y),
+        (Value::Entry(s, x, _), Value::Entry(t, y, _)) => Some(x.is_some() && x == y && s == t),
         (a, b) => Some(a == b),
     }
 }

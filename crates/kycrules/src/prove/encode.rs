@@ -6,7 +6,7 @@ use crate::charset::Class;
 use crate::date::Date;
 use crate::explain::decompile::Decompiler;
 use crate::ir::{Builtin, CExpr, CmpOp, Outcome, RuleSet, Type};
-use crate::record::{BankValue, Field};
+use crate::record::{EntryValue, Field};
 use batsat::{BasicSolver, Lit, SolverInterface, lbool};
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -102,7 +102,7 @@ pub struct Encoding<'a> {
     pub sides: [&'a RuleSet; 2],
     as_of: Date,
     schema_same: bool,
-    banks_same: bool,
+    tables_same: bool,
     pub solver: BasicSolver,
     pub automata: Automata,
     tru: Lit,
@@ -124,13 +124,18 @@ impl<'a> Encoding<'a> {
         let mut solver = BasicSolver::default();
         let tru = Lit::new(solver.new_var_default(), true);
         solver.add_clause_reuse(&mut vec![tru]);
-        let banks_same = format!("{:?}{:?}", old.banks.list, old.banks.attributes)
-            == format!("{:?}{:?}", new.banks.list, new.banks.attributes);
+        let tables = |rs: &RuleSet| -> String {
+            rs.tables
+                .iter()
+                .map(|t| format!("{}{:?}{:?}", t.name, t.list, t.attributes))
+                .collect()
+        };
+        let tables_same = tables(old) == tables(new);
         let mut enc = Encoding {
             sides: [old, new],
             as_of,
             schema_same: format!("{:?}", old.schema) == format!("{:?}", new.schema),
-            banks_same,
+            tables_same,
             solver,
             automata: Automata::default(),
             tru,
@@ -321,8 +326,13 @@ impl<'a> Encoding<'a> {
                     go(&rule.when, out);
                 }
             }
-            CExpr::Const(_) | CExpr::Var(..) | CExpr::Today => {}
-            CExpr::BankAttr(x, _) | CExpr::BankKnown(x) | CExpr::Not(x) | CExpr::DateShift(x, ..) => go(x, out),
+            CExpr::Const(_) | CExpr::Var(..) | CExpr::Today | CExpr::Table(_) => {}
+            CExpr::EntryAttr(x, ..)
+            | CExpr::EntryKnown(x)
+            | CExpr::EntryCode(x)
+            | CExpr::Lookup(_, x)
+            | CExpr::Not(x)
+            | CExpr::DateShift(x, ..) => go(x, out),
             CExpr::And(l, r)
             | CExpr::Or(l, r)
             | CExpr::Cmp(_, l, r)
@@ -415,15 +425,18 @@ impl<'a> Encoding<'a> {
                 None => self.opaque(s, e, None),
             },
             CExpr::Call(b, args) => self.call(s, *b, args, e),
-            CExpr::BankAttr(x, a) if self.ty_of(s, x) == Some(Type::Bank) => self.bank_flag(s, x, *a, e),
+            CExpr::EntryAttr(x, t, a) if self.ty_of(s, x) == Some(Type::Entry(*t)) => self.bank_flag(s, x, *t, *a, e),
             // Not modelled by a theory: uninterpreted atoms (sound). Listed
             // one by one so that a new kind of expression is a compile error
             // here, to be placed deliberately.
             CExpr::Const(_)
             | CExpr::Field(_)
             | CExpr::Var(..)
-            | CExpr::BankAttr(..)
-            | CExpr::BankKnown(_)
+            | CExpr::EntryAttr(..)
+            | CExpr::EntryKnown(_)
+            | CExpr::EntryCode(_)
+            | CExpr::Lookup(..)
+            | CExpr::Table(_)
             | CExpr::In(..)
             | CExpr::Quant(..)
             | CExpr::Today
@@ -439,19 +452,23 @@ impl<'a> Encoding<'a> {
         }
     }
 
-    /// A yes/no attribute of a bank, defined through the bank table: true
-    /// when the bank resolved to one whose attribute is true, or resolved to
-    /// none and the attribute's default is true.
-    fn bank_flag(&mut self, s: usize, x: &CExpr, attr: u32, whole: &CExpr) -> Tv {
+    /// A yes/no attribute of a table entry (a bank), defined through the
+    /// table: true when the value resolved to an entry whose attribute is
+    /// true, or resolved to none and the attribute's default is true.
+    fn bank_flag(&mut self, s: usize, x: &CExpr, table: u32, attr: u32, whole: &CExpr) -> Tv {
         let rs = self.sides[s];
-        let Some(Field::Bool(default)) = rs.banks.attributes.get(attr as usize).map(|a| a.default.clone()) else {
+        let Some(tab) = rs.table(table) else {
+            return self.opaque(s, whole, Some(x));
+        };
+        let Some(Field::Bool(default)) = tab.attributes.get(attr as usize).map(|a| a.default.clone()) else {
             return self.opaque(s, whole, Some(x));
         };
         let d = self.defined(s, x);
         let mut yes = Vec::new();
         let mut none_of = Vec::new();
-        for (id, bank) in rs.banks.list.iter().enumerate() {
-            let c = Field::Bank(BankValue {
+        for (id, bank) in tab.list.iter().enumerate() {
+            let c = Field::Entry(EntryValue {
+                table,
                 id: Some(id as u32),
                 typed: bank.code.clone().into(),
             });
@@ -602,7 +619,9 @@ impl<'a> Encoding<'a> {
                 true,
             ),
             (Field::Enum(v), Rel::Eq, Some(Type::Enum(_))) => (Th::Choice { term, value: *v }, true),
-            (Field::Bank(BankValue { id: Some(b), .. }), Rel::Eq, Some(Type::Bank)) if self.banks_same => {
+            (Field::Entry(EntryValue { id: Some(b), table, .. }), Rel::Eq, Some(Type::Entry(t)))
+                if self.tables_same && *table == *t =>
+            {
                 (Th::Choice { term, value: *b }, true)
             }
             (Field::Text(t), Rel::Eq, Some(Type::Text)) => (
@@ -845,7 +864,10 @@ impl<'a> Encoding<'a> {
                 _,
             ) => Some(Type::Text),
             CExpr::Quant(crate::ast::Quantifier::Count, ..) => Some(Type::Number),
-            CExpr::BankAttr(_, a) => rs.banks.attributes.get(*a as usize).map(|a| a.ty.clone()),
+            CExpr::EntryAttr(_, t, a) => rs
+                .table(*t)
+                .and_then(|t| t.attributes.get(*a as usize))
+                .map(|a| a.ty.clone()),
             _ => None,
         }
     }
@@ -868,7 +890,7 @@ impl<'a> Encoding<'a> {
     }
 
     fn const_key(&self, f: &Field, out: &mut String, shared: &mut bool) {
-        if matches!(f, Field::Bank(_)) && !self.banks_same {
+        if matches!(f, Field::Entry(_)) && !self.tables_same {
             *shared = false;
         }
         let _ = write!(out, "{f:?}");
@@ -918,16 +940,36 @@ impl<'a> Encoding<'a> {
                 Some(body) => self.canon_into(s, body, out, shared),
                 None => *shared = false,
             },
-            CExpr::BankAttr(x, a) => {
-                if !self.banks_same {
+            CExpr::EntryAttr(x, t, a) => {
+                if !self.tables_same {
                     *shared = false;
                 }
-                let _ = write!(out, "BA{a}");
+                let _ = write!(out, "BA{t}.{a}");
                 list(self, &[x], out, shared);
             }
-            CExpr::BankKnown(x) => {
+            CExpr::EntryKnown(x) => {
                 out.push_str("BK");
                 list(self, &[x], out, shared);
+            }
+            CExpr::EntryCode(x) => {
+                if !self.tables_same {
+                    *shared = false;
+                }
+                out.push_str("EC");
+                list(self, &[x], out, shared);
+            }
+            CExpr::Lookup(t, x) => {
+                if !self.tables_same {
+                    *shared = false;
+                }
+                let _ = write!(out, "LK{t}");
+                list(self, &[x], out, shared);
+            }
+            CExpr::Table(t) => {
+                if !self.tables_same {
+                    *shared = false;
+                }
+                let _ = write!(out, "TB{t}");
             }
             CExpr::Not(x) => {
                 out.push('!');
@@ -975,7 +1017,7 @@ impl<'a> Encoding<'a> {
                     },
                     // The count reads the bank table: the same only when both policies' banks are.
                     Builtin::CountBanks(a) => {
-                        if !self.banks_same {
+                        if !self.tables_same {
                             *shared = false;
                         }
                         let _ = write!(out, "count_banks{a}");

@@ -177,9 +177,12 @@ fn to_json(rs: &RuleSet, ty: &Type, v: &Value) -> Option<Json> {
             .get(*e as usize)
             .and_then(|vals| vals.get(*i as usize))
             .map(|s| Json::String(s.clone())),
-        (Value::Choice(Some(i)), Type::Bank) => rs.banks.list.get(*i as usize).map(|b| Json::String(b.code.clone())),
+        (Value::Choice(Some(i)), Type::Entry(t)) => rs
+            .table(*t)
+            .and_then(|t| t.list.get(*i as usize))
+            .map(|b| Json::String(b.code.clone())),
         // A bank that is none of the declared ones.
-        (Value::Choice(None), Type::Bank) => Some(Json::String("zz-undeclared-0".to_owned())),
+        (Value::Choice(None), Type::Entry(_)) => Some(Json::String("zz-undeclared-0".to_owned())),
         _ => None,
     }
 }
@@ -246,7 +249,7 @@ fn sample(rs: &RuleSet, schema: &Schema, ty: &Type, depth: usize) -> Option<Json
         Type::Bool => Json::Bool(false),
         Type::Number => Json::from(0),
         Type::Date => Json::String("2000-01-01".to_owned()),
-        Type::Bank => Json::String(rs.banks.list.first()?.code.clone()),
+        Type::Entry(t) => Json::String(rs.table(*t)?.list.first()?.code.clone()),
         Type::Enum(e) => Json::String(schema.enums.get(*e as usize)?.first()?.clone()),
         Type::List(_) => Json::Array(Vec::new()),
         Type::Record(r) if depth < 16 => record(rs, schema, *r as usize, depth + 1),
