@@ -1,0 +1,322 @@
+//! Tables: declarations, entries with codes (names or quoted texts), names
+//! per language, aliases and typed attributes; looking an entry up from a
+//! text, table-typed fields, quantifiers over a table, messages that show an
+//! entry, and `bank` as one table among others. Both evaluators agree.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use kycrules::date::Date;
+use kycrules::diag;
+use kycrules::eval::{self, Options};
+use kycrules::explain::decompile::{Decompiler, Scope};
+use kycrules::ir::RuleSet;
+use kycrules::source::SourceMap;
+use std::collections::BTreeMap;
+
+const POLICY: &str = r#"policy "t" version "1" languages en, zh
+schema {
+  id: text
+  code: text?
+  origin: region?
+  card: { bank: bank }?
+}
+
+table region {
+  permit: bool = false
+  tier: decimal = 1
+  note: text = "none"
+}
+
+table bank {
+  supported: bool = false
+}
+
+region "11" { name en "North City", "Northern City" name zh "北城" }
+region "12" { name en "East Port" name zh "东港" alias "EP", "e-port" tier = 2 }
+region "81" { name en "Island" name zh "岛" permit = true note = "permit" }
+region "90" { name en "Old Coast" effective 2020-01-01 until 2026-01-01 }
+region NEW { name en "New Bay" effective 2027-01-01 permit = true }
+region "99" { }
+
+bank ZB { name en "Zed Bank" supported = true }
+
+set ports = ["12", "81"]
+set permit_banks = [ZB]
+
+let r = region(code)
+
+rule found note { when present(r) with region = r message m_found }
+rule missing note { given present(code) when not present(r) message m_missing }
+rule permit review { when r.permit with region = r message m_permit }
+rule tier note { when r.tier > 1 with t = r.tier message m_tier }
+rule code-of note { when r.code == "81" message m_code }
+rule noted note { when r.note == "permit" message m_code }
+rule origin-permit review { when origin.permit and origin.known with o = origin message m_origin }
+rule origin-is note { when origin == NEW message m_code }
+rule count-permits note { when true with n = count(x in region: x.permit) message m_count }
+rule any-tier note { when any(x in region: x.tier > 1) and all(x in region: x.tier >= 1) message m_code }
+rule in-set note { when r.code in ports message m_code }
+rule bank-set note { when card.bank in permit_banks and card.bank.supported message m_code }
+rule count-banks note { when count_banks(supported) == count(b in bank: b.supported) message m_code }
+
+message m_found { en "found {region}" zh "找到{region}" }
+message m_missing { en "no region {code}" zh "无{code}" }
+message m_permit { en "permit of {region}" zh "{region}居住证" }
+message m_tier { en "tier {t}" zh "{t}" }
+message m_code { en "yes" zh "是" }
+message m_origin { en "origin {o}" zh "来自{o}" }
+message m_count { en "{n} permits" zh "{n}" }
+"#;
+
+fn build(text: &str) -> Result<RuleSet, String> {
+    let mut sources = SourceMap::default();
+    sources.add("test.rules", text);
+    let compiled = kycrules::policy::build(&sources);
+    let rendered = diag::render_human(&compiled.diagnostics, &sources, false);
+    match compiled.ruleset {
+        Some(rs) if !compiled.diagnostics.iter().any(diag::Diagnostic::is_error) => Ok(rs),
+        _ => Err(rendered),
+    }
+}
+
+fn policy() -> RuleSet {
+    build(POLICY).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The rules that fired, with their messages, from both evaluators (which must agree).
+fn fired(rs: &RuleSet, record: serde_json::Value, as_of: &str, lang: usize) -> BTreeMap<String, String> {
+    let opts = Options {
+        lang,
+        as_of: Date::parse(as_of).unwrap(),
+    };
+    let rec = kycrules::input::convert(&record, &rs.schema, &rs.tables, opts.as_of).unwrap();
+    let reference = eval::evaluate(rs, &rec, opts);
+    let prog = kycrules::exec::Program::new(rs);
+    let compiled = kycrules::exec::evaluate(&prog, rs, &rec, opts);
+    assert_eq!(format!("{reference:?}"), format!("{compiled:?}"), "evaluators differ");
+    reference
+        .violations
+        .into_iter()
+        .map(|v| (rs.rules[v.rule].id.clone(), v.message))
+        .collect()
+}
+
+fn code(c: &str) -> serde_json::Value {
+    serde_json::json!({ "id": "T", "code": c })
+}
+
+#[test]
+fn an_entry_is_found_by_code_name_or_alias_trimmed_and_case_folded() {
+    let rs = policy();
+    for typed in [
+        "12",
+        " 12 ",
+        "East Port",
+        "east port",
+        "  EAST PORT",
+        "EP",
+        "ep",
+        "E-Port",
+    ] {
+        let f = fired(&rs, code(typed), "2026-06-01", 0);
+        assert_eq!(
+            f.get("found").map(String::as_str),
+            Some("found East Port"),
+            "{typed:?}: {f:?}"
+        );
+        assert!(!f.contains_key("missing"), "{typed:?}");
+    }
+    // A second name in a language finds the entry too; it shows by its first.
+    let f = fired(&rs, code("northern city"), "2026-06-01", 0);
+    assert_eq!(f["found"], "found North City");
+}
+
+#[test]
+fn a_text_that_names_no_entry_is_absent() {
+    let rs = policy();
+    for typed in ["13", "", "Nowhere", "1 2"] {
+        let f = fired(&rs, code(typed), "2026-06-01", 0);
+        assert!(!f.contains_key("found"), "{typed:?}: {f:?}");
+        assert_eq!(f["missing"], format!("no region {typed}"));
+        // Absent carries through: no attribute rule fires on it.
+        assert!(!f.contains_key("permit") && !f.contains_key("tier") && !f.contains_key("code-of"));
+    }
+    // No code at all: `region(code)` is absent and `missing` does not apply.
+    let f = fired(&rs, serde_json::json!({ "id": "T" }), "2026-06-01", 0);
+    assert!(!f.contains_key("found") && !f.contains_key("missing"), "{f:?}");
+}
+
+#[test]
+fn entries_are_in_force_between_effective_and_until() {
+    let rs = policy();
+    assert!(fired(&rs, code("90"), "2025-12-31", 0).contains_key("found"));
+    assert!(fired(&rs, code("old coast"), "2025-12-31", 0).contains_key("found"));
+    assert!(fired(&rs, code("90"), "2026-01-01", 0).contains_key("missing"));
+    assert!(fired(&rs, code("NEW"), "2026-12-31", 0).contains_key("missing"));
+    assert!(fired(&rs, code("new bay"), "2027-01-01", 0).contains_key("found"));
+}
+
+#[test]
+fn attributes_have_their_defaults_and_their_types() {
+    let rs = policy();
+    let f = fired(&rs, code("81"), "2026-06-01", 0);
+    assert_eq!(f["permit"], "permit of Island");
+    assert!(f.contains_key("code-of"));
+    assert!(f.contains_key("noted"));
+    assert!(!f.contains_key("tier"), "tier defaults to 1");
+    let f = fired(&rs, code("e-port"), "2026-06-01", 0);
+    assert_eq!(f["tier"], "tier 2");
+    assert!(!f.contains_key("permit") && !f.contains_key("noted"));
+    // An entry with no names shows by its code.
+    let f = fired(&rs, code("99"), "2026-06-01", 0);
+    assert_eq!(f["found"], "found 99");
+}
+
+#[test]
+fn an_entry_shows_by_its_name_in_the_messages_language() {
+    let rs = policy();
+    let f = fired(&rs, code("81"), "2026-06-01", 1);
+    assert_eq!(f["permit"], "岛居住证");
+    // No name in that language: the default language's.
+    let f = fired(&rs, code("90"), "2025-06-01", 1);
+    assert_eq!(f["found"], "找到Old Coast");
+}
+
+#[test]
+fn a_quantifier_walks_the_entries_in_force() {
+    let rs = policy();
+    // Island only; New Bay is not yet in force.
+    assert_eq!(fired(&rs, code("x"), "2026-06-01", 0)["count-permits"], "1 permits");
+    assert_eq!(fired(&rs, code("x"), "2027-06-01", 0)["count-permits"], "2 permits");
+    assert!(fired(&rs, code("x"), "2026-06-01", 0).contains_key("any-tier"));
+    // `count_banks(supported)` is the old spelling of a count over `bank`.
+    assert!(fired(&rs, code("x"), "2026-06-01", 0).contains_key("count-banks"));
+}
+
+#[test]
+fn a_field_of_a_table_type_resolves_as_a_bank_does() {
+    let rs = policy();
+    let f = fired(
+        &rs,
+        serde_json::json!({ "id": "T", "origin": " island ", "card": { "bank": "zed bank" } }),
+        "2026-06-01",
+        0,
+    );
+    assert_eq!(f["origin-permit"], "origin Island");
+    assert!(f.contains_key("bank-set"), "{f:?}");
+    let f = fired(
+        &rs,
+        serde_json::json!({ "id": "T", "origin": "Atlantis" }),
+        "2026-06-01",
+        0,
+    );
+    assert!(!f.contains_key("origin-permit"), "an unknown entry is not known: {f:?}");
+    let f = fired(&rs, serde_json::json!({ "id": "T", "origin": "NEW" }), "2027-06-01", 0);
+    assert!(f.contains_key("origin-is"), "{f:?}");
+    // The fast JSON path reads the same record.
+    let line = br#"{"id":"T","origin":"Island","card":{"bank":"ZB"}}"#;
+    let as_of = Date::parse("2026-06-01").unwrap();
+    let (_, direct) = kycrules::direct::json_record(line, &rs.schema, &rs.tables, as_of).unwrap();
+    let general =
+        kycrules::input::convert(&serde_json::from_slice(line).unwrap(), &rs.schema, &rs.tables, as_of).unwrap();
+    assert_eq!(direct, general);
+    // A number where a table's name is expected is refused, with the table's name.
+    let err = kycrules::input::convert(
+        &serde_json::json!({ "id": "T", "origin": 11 }),
+        &rs.schema,
+        &rs.tables,
+        as_of,
+    )
+    .unwrap_err();
+    assert!(err.contains("a region name"), "{err}");
+}
+
+#[test]
+fn a_set_of_codes_takes_the_table_type_from_the_other_side() {
+    let rs = policy();
+    assert!(fired(&rs, code("east port"), "2026-06-01", 0).contains_key("in-set"));
+    assert!(!fired(&rs, code("11"), "2026-06-01", 0).contains_key("in-set"));
+}
+
+#[test]
+fn the_decompiler_writes_lookups_tables_and_quoted_codes_back() {
+    let rs = policy();
+    let dc = Decompiler::new(&rs);
+    let render = |id: &str| {
+        let rule = rs.rules.iter().find(|r| r.id == id).unwrap();
+        dc.render(&rule.when, &mut Scope::new())
+    };
+    assert_eq!(render("count-permits"), "true");
+    assert_eq!(render("origin-is"), "origin == NEW");
+    assert_eq!(
+        render("any-tier"),
+        "any(x in region: x.tier > 1) and all(x in region: x.tier >= 1)"
+    );
+    assert_eq!(render("code-of"), "r.code == \"81\"");
+    let r = &rs.lets[0];
+    assert_eq!(dc.render(r, &mut Scope::new()), "region(code)");
+}
+
+#[test]
+fn errors_name_the_table_and_suggest() {
+    let broken = POLICY.replace(
+        "rule found note { when present(r)",
+        "rule found note { when present(r) and r.permt",
+    );
+    let err = build(&broken).unwrap_err();
+    assert!(err.contains("table `region` has no attribute `permt`"), "{err}");
+    assert!(err.contains("did you mean `permit`?"), "{err}");
+    let err = build(&POLICY.replace("region \"99\" { }", "regoin \"99\" { }")).unwrap_err();
+    assert!(err.contains("E0039") && err.contains("did you mean `region`?"), "{err}");
+    let err = build(&POLICY.replace("origin == NEW", "origin == NEX")).unwrap_err();
+    assert!(
+        err.contains("unknown region `NEX`") && err.contains("did you mean `NEW`?"),
+        "{err}"
+    );
+    let err = build(&POLICY.replace("region \"99\" { }", "region \"99\" { tier = \"high\" }")).unwrap_err();
+    assert!(err.contains("the attribute value must be decimal, found text"), "{err}");
+    let err = build(&POLICY.replace("  origin: region?", "  origin: regoin?")).unwrap_err();
+    assert!(err.contains("did you mean `region`?"), "{err}");
+    let err = build(&POLICY.replace("region \"99\" { }", "region \"12\" { }")).unwrap_err();
+    assert!(
+        err.contains("region `12` is declared twice") && err.contains("first declared here"),
+        "{err}"
+    );
+    let err = build(&POLICY.replace(
+        "  note: text = \"none\"",
+        "  note: text = \"none\"\n  tier: bool = false",
+    ))
+    .unwrap_err();
+    assert!(err.contains("region attribute `tier` is declared twice"), "{err}");
+    let err = build(&POLICY.replace(
+        "rule tier note { when r.tier > 1",
+        "rule tier note { when region(1) == r",
+    ))
+    .unwrap_err();
+    assert!(err.contains("looks up a text"), "{err}");
+}
+
+#[test]
+fn bank_attribute_lines_still_declare_attributes_of_bank() {
+    let text = POLICY.replace(
+        "table bank {\n  supported: bool = false\n}",
+        "bank attribute supported: bool = false",
+    );
+    let rs = build(&text).unwrap_or_else(|e| panic!("{e}"));
+    let f = fired(
+        &rs,
+        serde_json::json!({ "id": "T", "card": { "bank": "ZB" } }),
+        "2026-06-01",
+        0,
+    );
+    assert!(f.contains_key("bank-set"), "{f:?}");
+}
+
+#[test]
+fn the_formatter_keeps_tables_and_quoted_codes() {
+    let once = kycrules::fmt::format(0, POLICY).unwrap();
+    assert!(once.contains("table region {\n  permit: bool = false\n"), "{once}");
+    assert!(once.contains("region \"12\" {\n  name en \"East Port\"\n"), "{once}");
+    assert!(once.contains("region NEW {"), "{once}");
+    assert_eq!(kycrules::fmt::format(0, &once).unwrap(), once, "idempotent");
+    build(&once).unwrap();
+}
