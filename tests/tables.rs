@@ -320,3 +320,49 @@ fn the_formatter_keeps_tables_and_quoted_codes() {
     assert_eq!(kycrules::fmt::format(0, &once).unwrap(), once, "idempotent");
     build(&once).unwrap();
 }
+
+#[test]
+fn the_formatter_migrates_bank_attribute_lines_to_a_table_block() {
+    let text = "policy \"t\" version \"1\" languages en\nschema { id: text\n card: { bank: bank }? }\n\n\
+                # Whether the bank supports us.\nbank attribute supported: bool = false\n\
+                # Known, but suspended.\nbank attribute suspended: bool = false\n\n\
+                bank ZB { name en \"Zed Bank\" supported = true }\n";
+    let once = kycrules::fmt::format(0, text).unwrap();
+    assert!(
+        once.contains(
+            "# Whether the bank supports us.\ntable bank {\n  supported: bool = false\n  \
+             # Known, but suspended.\n  suspended: bool = false\n}\n"
+        ),
+        "{once}"
+    );
+    assert!(!once.contains("bank attribute"), "{once}");
+    assert_eq!(kycrules::fmt::format(0, &once).unwrap(), once, "idempotent");
+    // The same attributes, in the same order: the same policy.
+    let (a, b) = (build(text).unwrap(), build(&once).unwrap());
+    let shape = |rs: &RuleSet| format!("{:?}{:?}", rs.tables[0].list, rs.tables[0].attributes);
+    assert_eq!(shape(&a), shape(&b));
+    // Lines with another declaration between them stay as they are (one
+    // `table bank` block per policy).
+    let apart = text.replace("# Known, but suspended.\n", "let x = true\n");
+    let kept = kycrules::fmt::format(0, &apart).unwrap();
+    assert_eq!(kept.matches("bank attribute").count(), 2, "{kept}");
+}
+
+#[test]
+fn the_formatter_breaks_a_long_list_one_item_a_line() {
+    let codes: Vec<String> = (10..40).map(|n| format!("\"{n}\"")).collect();
+    let text = format!(
+        "policy \"t\" version \"1\" languages en\nschema {{ id: text\n code: text }}\nset many = [{}]\nset few = [\"a\", \"b\"]\n\
+         message m {{ en \"x\" }}\nrule r note {{ when code in many or code in few message m }}\n",
+        codes.join(", ")
+    );
+    let once = kycrules::fmt::format(0, &text).unwrap();
+    assert!(once.contains("set many = [\n  \"10\",\n  \"11\",\n"), "{once}");
+    assert!(once.contains("  \"39\",\n]\n"), "{once}");
+    assert!(once.contains("set few = [\"a\", \"b\"]\n"), "{once}");
+    assert!(
+        once.lines().all(|l| l.chars().count() <= kycrules::fmt::WIDTH),
+        "{once}"
+    );
+    assert_eq!(kycrules::fmt::format(0, &once).unwrap(), once, "idempotent");
+}

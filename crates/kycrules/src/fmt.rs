@@ -10,8 +10,15 @@
 //!   `until`. The canonical order is chosen over the author's: every rule then
 //!   reads alike, and the order of clauses of one kind (which matters for
 //!   `message`) is kept. Several `on` clauses join into one.
-//! - Banks: `name` lines, one `alias` line, attributes, then dates; messages:
+//! - Tables: `table name {` and one attribute a line. The old spelling
+//!   `bank attribute a: T = v`, when a file's lines of it stand together (and
+//!   the file has no `table bank`), becomes one `table bank { ... }` block,
+//!   comments kept with their lines; the formatter's check compares the
+//!   output with the file so migrated.
+//! - Entries (banks and those of other tables): `name` lines, one `alias`
+//!   line, attributes, then dates; a quoted code stays quoted; messages:
 //!   texts, then dates.
+//! - Lists (`set s = [...]`) longer than the line break one item a line.
 //! - Expressions: one space around operators, `, ` between arguments, the
 //!   fewest parentheses that keep the meaning (plus `not (a == b)`). A line
 //!   over 100 columns breaks before each `and` / `or` of its outermost chain,
@@ -57,7 +64,7 @@ pub enum FormatError {
 /// Formats the text of a policy file; `file` is its index in a
 /// [`SourceMap`](crate::source::SourceMap), for the diagnostics.
 pub fn format(file: u32, text: &str) -> Result<String, FormatError> {
-    let parsed = crate::syntax::parse(file, text).map_err(FormatError::Syntax)?;
+    let parsed = migrate(crate::syntax::parse(file, text).map_err(FormatError::Syntax)?);
     let out = format_file(&parsed, text);
     let same_tree = crate::syntax::parse(file, &out).is_ok_and(|f| f == parsed);
     let texts = |t: &str| {
@@ -70,6 +77,42 @@ pub fn format(file: u32, text: &str) -> Result<String, FormatError> {
     } else {
         Err(FormatError::Changed)
     }
+}
+
+/// A file with its `bank attribute` lines as one `table bank` block, when
+/// they stand together (no other declaration between them) and the file
+/// declares no `table bank` itself; otherwise the file as it is.
+pub fn migrate(mut file: ast::File) -> ast::File {
+    let at: Vec<usize> = file
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| matches!(i, Item::BankAttr(_)))
+        .map(|(n, _)| n)
+        .collect();
+    let (Some(&first), Some(&last)) = (at.first(), at.last()) else {
+        return file;
+    };
+    let has_table = file
+        .items
+        .iter()
+        .any(|i| matches!(i, Item::Table(t) if t.name.node == "bank"));
+    if has_table || last - first + 1 != at.len() {
+        return file;
+    }
+    let attrs: Vec<ast::AttrDecl> = file
+        .items
+        .drain(first..=last)
+        .filter_map(|i| if let Item::BankAttr(a) = i { Some(a) } else { None })
+        .collect();
+    let (Some(a), Some(z)) = (attrs.first(), attrs.last()) else {
+        return file;
+    };
+    let span = a.span.to(z.span);
+    let name = crate::source::Spanned::new("bank".to_owned(), a.span);
+    file.items
+        .insert(first, Item::Table(ast::TableDecl { name, attrs, span }));
+    file
 }
 
 /// Formats a parsed file; `text` is the source it was parsed from.
@@ -149,7 +192,7 @@ impl Builder<'_> {
             Item::Set(d) => {
                 let head = Doc::Concat(vec![
                     Doc::text(format!("set {} = ", d.name.node)),
-                    Doc::nest(CONTINUATION, expr::list(self.src(), &d.items)),
+                    expr::list(self.src(), &d.items),
                 ]);
                 (self.leaf(span, head), Some("set"))
             }

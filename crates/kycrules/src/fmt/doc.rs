@@ -9,6 +9,10 @@ pub enum Doc {
     Text(String),
     /// A space when its group is flat; a new line at the current indent when broken.
     Line,
+    /// Nothing when its group is flat; a new line at the current indent when broken.
+    SoftLine,
+    /// A text written only when its group is broken (a trailing comma).
+    IfBreak(&'static str),
     Concat(Vec<Doc>),
     /// Indents the new lines inside by this many more columns.
     Nest(usize, Box<Doc>),
@@ -59,6 +63,19 @@ pub fn render(doc: &Doc, indent: usize, width: usize) -> String {
                     col = i;
                 }
             },
+            Doc::SoftLine => {
+                if mode == Mode::Break {
+                    out.push('\n');
+                    out.extend(std::iter::repeat_n(' ', i));
+                    col = i;
+                }
+            }
+            Doc::IfBreak(s) => {
+                if mode == Mode::Break {
+                    out.push_str(s);
+                    col += s.chars().count();
+                }
+            }
             Doc::Concat(parts) => stack.extend(parts.iter().rev().map(|p| (i, mode, p))),
             Doc::Nest(n, inner) => stack.push((i + n, mode, inner)),
             Doc::Group(inner) => {
@@ -97,6 +114,20 @@ fn fits(room: usize, next: &Doc, rest: &[(usize, Mode, &Doc)]) -> bool {
                 Mode::Flat => room -= 1,
                 Mode::Break => return true,
             },
+            Doc::SoftLine => {
+                if mode == Mode::Break {
+                    return true;
+                }
+            }
+            Doc::IfBreak(s) => {
+                if mode == Mode::Break {
+                    let w = s.chars().count();
+                    if w > room {
+                        return false;
+                    }
+                    room -= w;
+                }
+            }
             Doc::Concat(parts) => local.extend(parts.iter().rev().map(|p| (mode, p))),
             Doc::Nest(_, inner) => local.push((mode, inner)),
             // A group inside keeps the mode of what holds it: flat inside `next`, as laid out after it.

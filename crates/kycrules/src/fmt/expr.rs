@@ -69,11 +69,27 @@ pub fn expr(src: &str, e: &Expr) -> Doc {
 }
 
 /// A list `[a, b, c]`.
+/// `[a, b]` on one line when it fits, else one item a line (with a
+/// trailing comma), indented two columns more than the line it opens on.
 pub fn list(src: &str, items: &[Expr]) -> Doc {
-    let mut parts = vec![Doc::text("[")];
-    comma_list(&mut parts, items.iter().map(|i| expr(src, i)));
-    parts.push(Doc::text("]"));
-    Doc::Concat(parts)
+    if items.is_empty() {
+        return Doc::text("[]");
+    }
+    let mut inner = vec![Doc::SoftLine];
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            inner.push(Doc::text(","));
+            inner.push(Doc::Line);
+        }
+        inner.push(Doc::nest(CONTINUATION, expr(src, item)));
+    }
+    inner.push(Doc::IfBreak(","));
+    Doc::group(Doc::Concat(vec![
+        Doc::text("["),
+        Doc::nest(2, Doc::Concat(inner)),
+        Doc::SoftLine,
+        Doc::text("]"),
+    ]))
 }
 
 /// Items separated by `, `, each nested so that a break inside is indented.
