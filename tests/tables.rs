@@ -366,3 +366,53 @@ fn the_formatter_breaks_a_long_list_one_item_a_line() {
     );
     assert_eq!(kycrules::fmt::format(0, &once).unwrap(), once, "idempotent");
 }
+
+#[test]
+fn prove_reads_table_attributes_and_finds_a_confirmed_counterexample() {
+    use kycrules::Policy;
+    use kycrules::prove::{self, Claim, Verdict};
+    let as_of = Date::parse("2026-06-01").unwrap();
+    let old = Policy::from_texts(vec![("p.rules".to_string(), POLICY.to_string())]).unwrap();
+    let same = prove::prove(&old, &old, Claim::Equivalent, as_of);
+    assert!(matches!(same.verdict, Verdict::Proven), "{:?}", same.verdict);
+    // The island's permit taken away: what was reviewed is accepted.
+    let text = POLICY.replace("permit = true note = \"permit\"", "note = \"permit\"");
+    let new = Policy::from_texts(vec![("p.rules".to_string(), text)]).unwrap();
+    let r = prove::prove(&old, &new, Claim::Tightens, as_of);
+    let Verdict::Refuted { counterexample, .. } = &r.verdict else {
+        panic!("{:?}", r.verdict)
+    };
+    let opts = kycrules::DecideOptions {
+        lang: None,
+        as_of: Some(as_of),
+    };
+    let (a, b) = (
+        old.decide_value(counterexample, "t", &opts).decision(),
+        new.decide_value(counterexample, "t", &opts).decision(),
+    );
+    assert_ne!(a, b, "{counterexample}");
+}
+
+#[test]
+fn gen_draws_entries_and_the_schema_lists_their_codes() {
+    let rs = policy();
+    let mut g = kycrules::r#gen::Generator::new(&rs, 7);
+    let as_of = Date::parse("2026-06-01").unwrap();
+    let mut resolved = 0;
+    for _ in 0..200 {
+        let line = g.next_record(kycrules::r#gen::Format::Jsonl);
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let rec = kycrules::input::convert(&value, &rs.schema, &rs.tables, as_of).unwrap();
+        if let Some(origin) = value.get("origin").and_then(|o| o.as_str()) {
+            resolved += usize::from(rs.tables[1].resolve(origin, as_of).is_some());
+        }
+        drop(rec);
+    }
+    assert!(resolved > 20, "{resolved}");
+    let schema = kycrules::schema_json::application_schema(&rs);
+    let origin = schema["properties"]["origin"].to_string();
+    assert!(
+        origin.contains("a region's code, name or alias") && origin.contains("\"81\""),
+        "{origin}"
+    );
+}

@@ -151,14 +151,27 @@ fn describe(at: &At, o: &Occ) -> Option<String> {
             _ => None,
         }),
         Kind::Bank => {
-            let defaults: Vec<(&str, String)> = items(a)
-                .filter_map(|i| match i {
-                    Item::BankAttr(b) => Some((b.name.node.as_str(), literal(&b.default.node))),
-                    _ => None,
+            // (table, attribute, default) of every table, `bank attribute` lines included.
+            let defaults: Vec<(&str, &str, String)> = items(a)
+                .flat_map(|i| match i {
+                    Item::BankAttr(b) => vec![("bank", b.name.node.as_str(), literal(&b.default.node))],
+                    Item::Table(t) => t
+                        .attrs
+                        .iter()
+                        .map(|b| (t.name.node.as_str(), b.name.node.as_str(), literal(&b.default.node)))
+                        .collect(),
+                    _ => Vec::new(),
                 })
                 .collect();
             items(a).find_map(|i| match i {
-                Item::Entry(b) if b.code.node == o.name => Some(bank_hover(a, b, &defaults)),
+                Item::Entry(b) if b.code.node == o.name => {
+                    let of_table: Vec<(&str, String)> = defaults
+                        .iter()
+                        .filter(|(t, ..)| *t == b.table.node)
+                        .map(|(_, n, d)| (*n, d.clone()))
+                        .collect();
+                    Some(bank_hover(a, b, &of_table))
+                }
                 _ => None,
             })
         }
@@ -170,7 +183,7 @@ fn describe(at: &At, o: &Occ) -> Option<String> {
 }
 
 fn bank_hover(a: &Analysis, b: &ast::EntryDecl, defaults: &[(&str, String)]) -> String {
-    let mut s = format!("bank `{}`\n", b.code.node);
+    let mut s = format!("{} `{}`\n", b.table.node, b.code.node);
     for (lang, names) in &b.names {
         let names: Vec<String> = names.iter().map(|n| kycrules::fmt::quote(&n.node)).collect();
         s.push_str(&format!("\n- name {}: {}", lang.node, names.join(", ")));
@@ -394,6 +407,7 @@ fn symbol(item: &Item) -> Option<(String, u32, Span)> {
         Item::Schema(d) => ("schema".to_string(), 23, d.span),
         Item::BankAttr(d) => (d.name.node.clone(), 7, d.name.span),
         Item::Entry(d) => (d.code.node.clone(), 22, d.code.span),
+        Item::Table(d) => (format!("table {}", d.name.node), 23, d.name.span),
         Item::Charset(d) => (d.name.node.clone(), 14, d.name.span),
         Item::Pattern(d) => (d.name.node.clone(), 14, d.name.span),
         Item::Let(d) => (d.name.node.clone(), 13, d.name.span),

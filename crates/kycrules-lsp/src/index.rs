@@ -284,6 +284,14 @@ impl Index {
                 self.bank_attrs.insert(d.name.node.clone());
                 self.push(Kind::BankAttr, &d.name.node, d.name.span, true);
             }
+            // A table's attributes are indexed as bank attributes are, and
+            // entries of every table as banks are.
+            Item::Table(t) => {
+                for d in &t.attrs {
+                    self.bank_attrs.insert(d.name.node.clone());
+                    self.push(Kind::BankAttr, &d.name.node, d.name.span, true);
+                }
+            }
             Item::Entry(d) => {
                 self.banks.insert(d.code.node.clone());
                 self.push(Kind::Bank, &d.code.node, d.code.span, true);
@@ -325,7 +333,9 @@ impl Index {
                     ty: type_text(&f.ty.node),
                     optional: f.optional,
                     sensitive: f.sensitive,
-                    is_bank: matches!(ty, TypeExpr::Named(n) if n == "bank"),
+                    // A bank, or an entry of another table: any named type but the built-in ones.
+                    is_bank: matches!(ty, TypeExpr::Named(n)
+                        if !matches!(n.as_str(), "text" | "bool" | "decimal" | "number" | "date")),
                     name_span: f.name.span,
                 },
             );
