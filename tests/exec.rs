@@ -95,6 +95,12 @@ fn condition() -> impl Strategy<Value = String> {
             "bank_card.bank.known",
             "bank_card.bank.suspended",
             "bank_card.bank != ICBC",
+            "count(b in bank: b.supported) > 5",
+            "any(b in bank: b.suspended and b == bank_card.bank)",
+            "all(b in bank: b.supported or not b.suspended)",
+            "bank_card.bank.code == \"CMB\"",
+            "bank(bank_card.holder_name) == CMB",
+            "present(bank(extra_name))",
             "present(bank_card.account_type)",
             "bank_card.region == overseas",
             "count(d in documents: d.kind == passport) >= 2",
@@ -139,6 +145,7 @@ fn message() -> impl Strategy<Value = &'static str> {
             "Extra {applicant.phone}.",
             "Extra {bank_card.bank} {bank_card.card_type} {bank_card.number}.",
             "Extra {extra_name} / {verification.deposited}.",
+            "Extra {bank_card.bank.code}.",
         ][..],
     )
 }
