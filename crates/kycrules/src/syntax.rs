@@ -163,7 +163,7 @@ fn syntax_error(file: u32, text: &str, e: pest::error::Error<Rule>) -> Diagnosti
             d = d.with_help("a rule's outcome is one of `reject`, `limited`, `review`, `note`");
         } else if positives.contains(&Rule::EOI) || positives.contains(&Rule::policy_decl) {
             d = d.with_help(
-                "a file holds declarations: `policy`, `schema`, `bank`, `charset`, `pattern`, `let`, `message`, `rule`, `next_step`, `as_of`",
+                "a file holds declarations: `policy`, `schema`, `table`, `bank` and other table entries, `charset`, `pattern`, `let`, `message`, `rule`, `next_step`, `as_of`, `set`",
             );
         }
     }
@@ -300,7 +300,7 @@ fn friendly(rule: Rule) -> &'static str {
         Rule::item => "a declaration",
         Rule::text_lit => "a quoted text",
         Rule::type_expr => "a type",
-        Rule::bank_entry => "a bank entry (`name`, `alias`, `attribute = value`)",
+        Rule::bank_entry => "an entry clause (`name`, `alias`, `attribute = value`, `effective`, `until`)",
         Rule::charset_term => "a character class",
         Rule::message_entry => "a message text `en \"...\"`",
         Rule::rule_clause => "a rule clause (`on`, `given`, `when`, `message`, `with`, `effective`, `until`)",
