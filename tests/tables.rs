@@ -56,6 +56,7 @@ rule count-permits note { when true with n = count(x in region: x.permit) messag
 rule any-tier note { when any(x in region: x.tier > 1) and all(x in region: x.tier >= 1) message m_code }
 rule in-set note { when r.code in ports message m_code }
 rule bank-set note { when card.bank in permit_banks and card.bank.supported message m_code }
+rule call-member review { when region(code).permit and region(code).code == "81" message m_code }
 rule count-banks note { when count_banks(supported) == count(b in bank: b.supported) message m_code }
 
 message m_found { en "found {region}" zh "找到{region}" }
@@ -162,6 +163,7 @@ fn attributes_have_their_defaults_and_their_types() {
     assert_eq!(f["permit"], "permit of Island");
     assert!(f.contains_key("code-of"));
     assert!(f.contains_key("noted"));
+    assert!(f.contains_key("call-member"), "fields of a call's value: {f:?}");
     assert!(!f.contains_key("tier"), "tier defaults to 1");
     let f = fired(&rs, code("e-port"), "2026-06-01", 0);
     assert_eq!(f["tier"], "tier 2");
@@ -317,6 +319,10 @@ fn the_formatter_keeps_tables_and_quoted_codes() {
     assert!(once.contains("table region {\n  permit: bool = false\n"), "{once}");
     assert!(once.contains("region \"12\" {\n  name en \"East Port\"\n"), "{once}");
     assert!(once.contains("region NEW {"), "{once}");
+    assert!(
+        once.contains("when region(code).permit and region(code).code == \"81\""),
+        "{once}"
+    );
     assert_eq!(kycrules::fmt::format(0, &once).unwrap(), once, "idempotent");
     build(&once).unwrap();
 }

@@ -488,7 +488,7 @@ impl Index {
             ExprKind::Path(p) => self.path(p, scope),
             ExprKind::RuleRef(r) => self.push(Kind::Rule, r, e.span, false),
             ExprKind::List(items) => items.iter().for_each(|i| self.expr(i, scope)),
-            ExprKind::Not(x) => self.expr(x, scope),
+            ExprKind::Not(x) | ExprKind::Member(x, _) => self.expr(x, scope),
             ExprKind::Binary(_, a, b) => {
                 self.expr(a, scope);
                 self.expr(b, scope);

@@ -232,6 +232,8 @@ pub enum ExprKind {
     Not(Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
     Call(Ident, Vec<Expr>),
+    /// `region(text).permit`: fields of a call's value (an entry's attributes).
+    Member(Box<Expr>, Vec<Ident>),
     Quantifier(Quantifier, Ident, Box<Expr>, Box<Expr>),
     /// `30 days`: an amount (digits as written) of a calendar unit.
     Duration(String, DurationUnit),

@@ -294,6 +294,8 @@ fn friendly(rule: Rule) -> &'static str {
         Rule::duration_unit => "`days`, `months` or `years`",
         Rule::quantifier | Rule::quantifier_kind => "`any`, `all`, `count`, `sum`, `min` or `max`",
         Rule::call => "a function call",
+        Rule::member => "a field `.name`",
+        Rule::call_close => "`)`",
         Rule::rule_ref => "a rule id",
         Rule::list => "a list `[...]`",
         Rule::path => "a field path",
@@ -932,10 +934,18 @@ impl Lower {
                 ExprKind::List(items)
             }
             Rule::call => {
+                let whole = self.span(&pair);
                 let mut inner = pair.into_inner();
                 let name = self.ident(inner.next()?);
                 let mut args = Vec::new();
+                let mut members = Vec::new();
                 for p in inner {
+                    if p.as_rule() == Rule::call_close {
+                        for m in p.into_inner() {
+                            members.push(self.ident(m.into_inner().next()?));
+                        }
+                        continue;
+                    }
                     args.push(match p.as_rule() {
                         Rule::rule_ref => Spanned::new(ExprKind::RuleRef(p.as_str().to_string()), self.span(&p)),
                         _ => {
@@ -945,7 +955,12 @@ impl Lower {
                         }
                     });
                 }
-                ExprKind::Call(name, args)
+                if members.is_empty() {
+                    ExprKind::Call(name, args)
+                } else {
+                    height += 1;
+                    ExprKind::Member(Box::new(Spanned::new(ExprKind::Call(name, args), whole)), members)
+                }
             }
             Rule::quantifier => {
                 let mut inner = pair.into_inner().filter(|p| p.as_rule() != Rule::kw_in);

@@ -551,6 +551,7 @@ impl<'a> Compiler<'a> {
             }
             ExprKind::Binary(op, l, r) => self.binary(*op, l, r, scope, ctx),
             ExprKind::Call(name, args) => self.call(name, args, e.span, scope, ctx),
+            ExprKind::Member(x, fields) => self.member(x, fields, scope, ctx),
             ExprKind::Quantifier(q, var, list, body) => {
                 let (lc, lty) = self.expr(list, scope, ctx, None)?;
                 let Type::List(elem) = lty else {
@@ -667,6 +668,65 @@ impl<'a> Compiler<'a> {
             .and_then(|t| u32::try_from(t).ok())
     }
 
+    /// `x.known`, `x.code` or `x.attribute` of an entry of table `t`.
+    fn entry_member(&mut self, cur: CExpr, t: u32, part: &ast::Ident) -> Option<(CExpr, Type)> {
+        if part.node == "known" {
+            return Some((CExpr::EntryKnown(Box::new(cur)), Type::Bool));
+        }
+        if part.node == "code" {
+            return Some((CExpr::EntryCode(Box::new(cur)), Type::Text));
+        }
+        let table = self.tables.get(t as usize)?;
+        let Some(a) = table.attributes.iter().position(|a| a.name == part.node) else {
+            let hint = suggest(
+                &part.node,
+                table
+                    .attributes
+                    .iter()
+                    .map(|a| a.name.as_str())
+                    .chain(["known", "code"]),
+            );
+            let name = table.name.clone();
+            self.diags.push(
+                Diagnostic::error(
+                    diag::BANK_ATTRIBUTE,
+                    format!("table `{name}` has no attribute `{}`", part.node),
+                    part.span,
+                )
+                .with_help(hint.map_or_else(
+                    || format!("declare it with `table {name} {{ {}: bool = false }}`", part.node),
+                    |h| format!("did you mean `{h}`?"),
+                )),
+            );
+            return None;
+        };
+        let ty = table.attributes[a].ty.clone();
+        Some((
+            CExpr::EntryAttr(Box::new(cur), t, u32::try_from(a).unwrap_or(u32::MAX)),
+            ty,
+        ))
+    }
+
+    /// `call(...).a.b`: fields of a call's value, which must be a table entry.
+    fn member(&mut self, x: &ast::Expr, fields: &[ast::Ident], scope: &mut Scope, ctx: Ctx) -> Option<(CExpr, Type)> {
+        let (mut cur, mut ty) = self.expr(x, scope, ctx, None)?;
+        for part in fields {
+            let Type::Entry(t) = ty else {
+                self.diags.push(
+                    Diagnostic::error(
+                        diag::TYPE_MISMATCH,
+                        format!("{} has no field `{}`", describe(&self.schema, &ty), part.node),
+                        part.span,
+                    )
+                    .with_help("only a table's entry, such as `region(text)`, has fields after a call"),
+                );
+                return None;
+            };
+            (cur, ty) = self.entry_member(cur, t, part)?;
+        }
+        Some((cur, ty))
+    }
+
     fn path(
         &mut self,
         path: &[ast::Ident],
@@ -726,43 +786,7 @@ impl<'a> Compiler<'a> {
                     ty = next_ty;
                 }
                 Type::Entry(t) => {
-                    let t = *t;
-                    if part.node == "known" {
-                        cur = CExpr::EntryKnown(Box::new(cur));
-                        ty = Type::Bool;
-                        continue;
-                    }
-                    if part.node == "code" {
-                        cur = CExpr::EntryCode(Box::new(cur));
-                        ty = Type::Text;
-                        continue;
-                    }
-                    let table = self.tables.get(t as usize)?;
-                    let Some(a) = table.attributes.iter().position(|a| a.name == part.node) else {
-                        let hint = suggest(
-                            &part.node,
-                            table
-                                .attributes
-                                .iter()
-                                .map(|a| a.name.as_str())
-                                .chain(["known", "code"]),
-                        );
-                        let name = table.name.clone();
-                        self.diags.push(
-                            Diagnostic::error(
-                                diag::BANK_ATTRIBUTE,
-                                format!("table `{name}` has no attribute `{}`", part.node),
-                                part.span,
-                            )
-                            .with_help(hint.map_or_else(
-                                || format!("declare it with `table {name} {{ {}: bool = false }}`", part.node),
-                                |h| format!("did you mean `{h}`?"),
-                            )),
-                        );
-                        return None;
-                    };
-                    ty = table.attributes[a].ty.clone();
-                    cur = CExpr::EntryAttr(Box::new(cur), t, u32::try_from(a).unwrap_or(u32::MAX));
+                    (cur, ty) = self.entry_member(cur, *t, part)?;
                 }
                 Type::List(_) => {
                     self.diags.push(

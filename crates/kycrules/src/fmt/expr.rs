@@ -58,6 +58,10 @@ pub fn expr(src: &str, e: &Expr) -> Doc {
             parts.push(Doc::text(")"));
             Doc::Concat(parts)
         }
+        ExprKind::Member(x, fields) => {
+            let names: Vec<&str> = fields.iter().map(|f| f.node.as_str()).collect();
+            Doc::Concat(vec![expr(src, x), Doc::text(format!(".{}", names.join(".")))])
+        }
         ExprKind::Quantifier(kind, var, list, body) => Doc::Concat(vec![
             Doc::text(format!("{}({} in ", kind.as_str(), var.node)),
             Doc::nest(CONTINUATION, expr(src, list)),

@@ -62,7 +62,7 @@ fn presents(e: &ast::Expr, names: &Names<'_>, depth: usize, out: &mut Vec<String
             presents(l, names, depth + 1, out);
             presents(r, names, depth + 1, out);
         }
-        ExprKind::Not(x) => presents(x, names, depth + 1, out),
+        ExprKind::Not(x) | ExprKind::Member(x, _) => presents(x, names, depth + 1, out),
         _ => {}
     }
 }
@@ -87,7 +87,7 @@ fn operands(e: &ast::Expr, names: &Names<'_>, rs: &RuleSet, depth: usize, out: &
             operands(l, names, rs, depth + 1, out);
             operands(r, names, rs, depth + 1, out);
         }
-        ExprKind::Not(x) => operands(x, names, rs, depth + 1, out),
+        ExprKind::Not(x) | ExprKind::Member(x, _) => operands(x, names, rs, depth + 1, out),
         ExprKind::Call(_, args) | ExprKind::List(args) => {
             args.iter().for_each(|a| operands(a, names, rs, depth + 1, out));
         }

@@ -123,7 +123,7 @@ fn walk(e: &ast::Expr, decls: &Decls<'_>, depth: usize, out: &mut Vec<Diagnostic
             walk(l, decls, depth + 1, out);
             walk(r, decls, depth + 1, out);
         }
-        ExprKind::Not(x) => walk(x, decls, depth + 1, out),
+        ExprKind::Not(x) | ExprKind::Member(x, _) => walk(x, decls, depth + 1, out),
         ExprKind::Call(_, args) | ExprKind::List(args) => args.iter().for_each(|a| walk(a, decls, depth + 1, out)),
         ExprKind::Quantifier(_, _, list, body) => {
             walk(list, decls, depth + 1, out);

@@ -238,7 +238,7 @@ impl<'n, 'a> Walker<'n, 'a> {
             ExprKind::Literal(_) | ExprKind::RuleRef(_) | ExprKind::Duration(..) => {}
             ExprKind::Path(parts) => self.path(parts),
             ExprKind::List(items) => items.iter().for_each(|i| self.expr(i, depth + 1)),
-            ExprKind::Not(x) => self.expr(x, depth + 1),
+            ExprKind::Not(x) | ExprKind::Member(x, _) => self.expr(x, depth + 1),
             ExprKind::Binary(_, l, r) => {
                 self.expr(l, depth + 1);
                 self.expr(r, depth + 1);
