@@ -137,11 +137,7 @@ struct CMessage {
 enum Shown {
     /// Index into [`Program::texts`].
     Shared(usize),
-    Template {
-        pieces: Box<[CPiece]>,
-        /// The bytes of its literal parts, and a guess for each placeholder.
-        size: usize,
-    },
+    Template(Box<[CPiece]>),
 }
 
 /// A piece of a template: literal text, or a placeholder's value.
@@ -162,6 +158,8 @@ pub struct Scratch {
     /// not count references on the same cache lines), and the program's id.
     texts: Vec<Arc<str>>,
     texts_of: u64,
+    /// Where messages are rendered before being copied out at their length.
+    buf: String,
 }
 
 /// The state of one evaluation.
@@ -176,6 +174,8 @@ struct Ev<'a> {
     let_facts: Vec<u8>,
     /// The worker's copy of [`Program::texts`].
     texts: Vec<Arc<str>>,
+    /// The message buffer, reused from one message to the next.
+    buf: String,
 }
 
 impl<'a> Ev<'a> {
@@ -344,6 +344,7 @@ pub fn evaluate_in(prog: &Program, rs: &RuleSet, record: &Record, opts: Options,
         mut let_facts,
         mut texts,
         texts_of,
+        buf,
     } = std::mem::take(scratch);
     if texts_of != prog.id {
         texts = prog.texts.iter().map(|t| Arc::from(&**t)).collect();
@@ -360,6 +361,7 @@ pub fn evaluate_in(prog: &Program, rs: &RuleSet, record: &Record, opts: Options,
         facts,
         let_facts,
         texts,
+        buf,
     };
     let decision = decide(&mut ev, opts);
     *scratch = Scratch {
@@ -368,6 +370,7 @@ pub fn evaluate_in(prog: &Program, rs: &RuleSet, record: &Record, opts: Options,
         let_facts: ev.let_facts,
         texts: ev.texts,
         texts_of: prog.id,
+        buf: ev.buf,
     };
     decision
 }
@@ -447,7 +450,7 @@ fn message<'a>(ev: &mut Ev<'a>, c: &'a CRule, rule: &'a Rule, opts: Options) -> 
         .unwrap_or(&m.plain);
     match shown {
         Shown::Shared(k) => shared(ev, *k),
-        Shown::Template { pieces, size } => Message::from(render(ev, pieces, *size)),
+        Shown::Template(pieces) => Message::from(render(ev, pieces)),
     }
 }
 
@@ -458,10 +461,11 @@ fn shared(ev: &Ev<'_>, k: usize) -> Message {
     }
 }
 
-/// A template filled in, into a string of its literal length plus a guess
-/// for each placeholder.
-fn render<'a>(ev: &mut Ev<'a>, pieces: &'a [CPiece], size: usize) -> String {
-    let mut out = String::with_capacity(size);
+/// A template filled in: rendered into the reused buffer, then copied out at
+/// its length (one allocation, no growth).
+fn render<'a>(ev: &mut Ev<'a>, pieces: &'a [CPiece]) -> String {
+    let mut out = std::mem::take(&mut ev.buf);
+    out.clear();
     for piece in pieces {
         match piece {
             CPiece::Text(s) => out.push_str(s),
@@ -485,7 +489,9 @@ fn render<'a>(ev: &mut Ev<'a>, pieces: &'a [CPiece], size: usize) -> String {
             }
         }
     }
-    out
+    let message = String::from(out.as_str());
+    ev.buf = out;
+    message
 }
 
 /// Whether an expression's value is a truth value (or unknown), whatever it reads.
@@ -558,24 +564,14 @@ impl Compiler<'_> {
     /// parts (adjacent ones joined) and its placeholders' values.
     fn template(&mut self, t: &Template) -> Shown {
         let mut pieces: Vec<CPiece> = Vec::new();
-        let mut size = 0;
         for p in t {
             match p {
-                Piece::Text(s) => {
-                    size += s.len();
-                    match pieces.last_mut() {
-                        Some(CPiece::Text(prev)) => *prev = format!("{prev}{s}").into_boxed_str(),
-                        _ => pieces.push(CPiece::Text(s.as_str().into())),
-                    }
-                }
-                Piece::Hole(e) => {
-                    size += 16;
-                    pieces.push(CPiece::Hole(self.val(e)));
-                }
-                Piece::EnumHole(e, id) => {
-                    size += 16;
-                    pieces.push(CPiece::EnumHole(self.val(e), *id));
-                }
+                Piece::Text(s) => match pieces.last_mut() {
+                    Some(CPiece::Text(prev)) => *prev = format!("{prev}{s}").into_boxed_str(),
+                    _ => pieces.push(CPiece::Text(s.as_str().into())),
+                },
+                Piece::Hole(e) => pieces.push(CPiece::Hole(self.val(e))),
+                Piece::EnumHole(e, id) => pieces.push(CPiece::EnumHole(self.val(e), *id)),
             }
         }
         match pieces.as_slice() {
@@ -584,10 +580,7 @@ impl Compiler<'_> {
                 let s = s.clone();
                 Shown::Shared(self.shared(&s))
             }
-            _ => Shown::Template {
-                pieces: pieces.into_boxed_slice(),
-                size,
-            },
+            _ => Shown::Template(pieces.into_boxed_slice()),
         }
     }
 
@@ -1076,7 +1069,8 @@ impl Compiler<'_> {
                                 if !t.s.bytes().any(inside) {
                                     return Some(Text { s: t.s, facts });
                                 }
-                                let out: String = t.s.chars().filter(|&ch| !inside(ch as u8)).collect();
+                                let mut out = String::with_capacity(t.s.len());
+                                out.extend(t.s.chars().filter(|&ch| !inside(ch as u8)));
                                 return Some(Text {
                                     s: Cow::Owned(out),
                                     facts,
@@ -1085,7 +1079,8 @@ impl Compiler<'_> {
                             if !t.s.chars().any(|ch| cs.contains(ch)) {
                                 return Some(Text { s: t.s, facts });
                             }
-                            let out: String = t.s.chars().filter(|&ch| !cs.contains(ch)).collect();
+                            let mut out = String::with_capacity(t.s.len());
+                            out.extend(t.s.chars().filter(|&ch| !cs.contains(ch)));
                             Some(Text {
                                 s: Cow::Owned(out),
                                 facts,
