@@ -10,9 +10,14 @@
 //! `nfc` and charset checks of ASCII text are byte loops; simple anchored
 //! patterns are matched without the regex engine (`pattern.rs`).
 //!
+//! Message choices are compiled too: a text without placeholders is held
+//! once by the [`Program`] and shared by every violation that shows it
+//! ([`Message`]); a template is its literal parts and its placeholders'
+//! closures, rendered into a reused buffer.
+//!
 //! Any expression kind this module does not specialise is evaluated by the
-//! reference tree walker, [`eval::Evaluator`], on the same state, and so are
-//! message texts: new kinds of expression work here the day they land.
+//! reference tree walker, [`eval::Evaluator`], on the same state: new kinds
+//! of expression work here the day they land.
 //! A differential property test (`tests/exec.rs`) keeps the two evaluators'
 //! decisions and messages identical.
 
