@@ -298,7 +298,7 @@ fn decide(rs: &RuleSet, yaml: &str, day: &str) -> (DecisionKind, Vec<(String, St
             d.decision,
             d.violations
                 .iter()
-                .map(|v| (rs.rules[v.rule].id.clone(), v.message.clone()))
+                .map(|v| (rs.rules[v.rule].id.clone(), v.message.to_string()))
                 .collect(),
         ),
         Err(e) => panic!("input error: {e}"),

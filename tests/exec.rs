@@ -69,6 +69,40 @@ fn a_program_of_another_rule_set_is_not_used() {
     }
 }
 
+#[test]
+fn messages_without_placeholders_are_shared_not_copied() {
+    let rs = shipped();
+    let program = Program::new(rs);
+    let mut scratch = exec::Scratch::default();
+    let opts = Options {
+        lang: 0,
+        as_of: as_of(),
+    };
+    let rule = rs.rules.iter().position(|r| r.id == "card-mainland").unwrap();
+    let mut shown = Vec::new();
+    for r in records(rs, 400, 42) {
+        let d = exec::evaluate_in(&program, rs, &r, opts, &mut scratch);
+        shown.extend(d.violations.into_iter().filter(|v| v.rule == rule).map(|v| v.message));
+    }
+    assert!(shown.len() > 10, "{}", shown.len());
+    let first = shown[0].as_ptr();
+    assert!(shown.iter().all(|m| m.as_ptr() == first && *m == shown[0]));
+    // The reference evaluator renders its own copy each time.
+    let d = eval::evaluate(rs, &records(rs, 400, 42)[0], opts);
+    assert!(d.violations.iter().all(|v| v.message.as_ptr() != first));
+}
+
+#[test]
+fn values_and_fields_take_at_most_32_bytes() {
+    assert!(size_of::<eval::Value<'_>>() <= 32, "{}", size_of::<eval::Value<'_>>());
+    assert!(
+        size_of::<kycrules::record::Field>() <= 32,
+        "{}",
+        size_of::<kycrules::record::Field>()
+    );
+    assert_eq!(size_of::<kycrules::decimal::Decimal>(), 24);
+}
+
 /// A condition over the shipped schema that touches every kind of expression
 /// and every built-in the compiled evaluator specialises, and some it leaves
 /// to the reference evaluator.
@@ -78,6 +112,10 @@ fn condition() -> impl Strategy<Value = String> {
             "length(nfc(applicant.name)) > 8",
             "length(trim(applicant.name)) < 4",
             "length(applicant.phone) == 11",
+            "length(extra_name) >= 2.5",
+            "length(review.reason) != 0",
+            "verification.deposited < 0.370000000000000000001",
+            "verification.entered > 100000000000000000000",
             "only(applicant.phone, \"0123456789+-\")",
             "only(applicant.name, name_chars)",
             "has_any(lower(applicant.name), \"aeiou\")",
@@ -146,6 +184,7 @@ fn message() -> impl Strategy<Value = &'static str> {
             "Extra {bank_card.bank} {bank_card.card_type} {bank_card.number}.",
             "Extra {extra_name} / {verification.deposited}.",
             "Extra {bank_card.bank.code}.",
+            "Extra {extra_flag}: {review.outcome}, {review.reason}.",
         ][..],
     )
 }

@@ -246,7 +246,7 @@ fn assert_agrees(rs: &RuleSet, app: &serde_json::Value, label: &str) {
     let expected: Vec<(String, String)> = d
         .violations
         .iter()
-        .map(|v| (rs.rules[v.rule].id.clone(), v.message.clone()))
+        .map(|v| (rs.rules[v.rule].id.clone(), v.message.to_string()))
         .collect();
     assert_eq!(fired, expected, "{label}");
     assert_eq!(ex.decision, d.decision, "{label}");

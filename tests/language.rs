@@ -42,7 +42,7 @@ fn fired(rs: &RuleSet, record: serde_json::Value, as_of: &str) -> BTreeMap<Strin
     eval::evaluate(rs, &rec, opts)
         .violations
         .into_iter()
-        .map(|v| (rs.rules[v.rule].id.clone(), v.message))
+        .map(|v| (rs.rules[v.rule].id.clone(), v.message.into_string()))
         .collect()
 }
 

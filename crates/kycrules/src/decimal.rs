@@ -8,7 +8,12 @@ pub const MAX_DIGITS: u32 = 38;
 
 /// `coef × 10^exp`, negative when `neg`; normalised so that equal amounts are
 /// equal values (no trailing zeros in `coef`, zero is never negative).
+///
+/// Packed to 8-byte alignment (24 bytes, not the 32 a 16-aligned `u128`
+/// needs), so that a [`Field`](crate::record::Field) or an evaluator's value
+/// holding one is 32 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(Rust, packed(8))]
 pub struct Decimal {
     neg: bool,
     coef: u128,
@@ -152,8 +157,29 @@ impl Decimal {
             _ => {}
         }
         if self.exp == other.exp {
-            return self.coef.cmp(&other.coef); // normalised: no trailing zeros
+            let (a, b) = (self.coef, other.coef);
+            return a.cmp(&b); // normalised: no trailing zeros
         }
+        // Amounts: 64-bit coefficients, exponents at most 19 apart. The one
+        // with the larger exponent, scaled to the other's, fits in 128 bits.
+        if let (Ok(a), Ok(b)) = (u64::try_from(self.coef), u64::try_from(other.coef))
+            && let Some(&p) = usize::try_from((i64::from(self.exp) - i64::from(other.exp)).unsigned_abs())
+                .ok()
+                .and_then(|k| POW10_U64.get(k))
+        {
+            let (a, b, p) = (u128::from(a), u128::from(b), u128::from(p));
+            return if self.exp > other.exp {
+                (a * p).cmp(&b)
+            } else {
+                a.cmp(&(b * p))
+            };
+        }
+        self.cmp_by_digits(other)
+    }
+
+    /// [`cmp_magnitude`](Self::cmp_magnitude) of two non-zero decimals, by
+    /// their orders of magnitude, then their digits.
+    fn cmp_by_digits(&self, other: &Self) -> Ordering {
         let (da, db) = (self.digit_count(), other.digit_count());
         let (ma, mb) = (da + i64::from(self.exp), db + i64::from(other.exp));
         if ma != mb {
@@ -186,6 +212,17 @@ pub const DIVISION_PLACES: i32 = 20;
 
 /// The most places `round`, `floor` and `ceil` take, either side of the point.
 pub const MAX_PLACES: i64 = 30;
+
+/// `10^k` for every `k` that fits in 64 bits.
+const POW10_U64: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut k = 1;
+    while k < 20 {
+        t[k] = t[k - 1] * 10;
+        k += 1;
+    }
+    t
+};
 
 fn pow10(n: u32) -> Option<u128> {
     10u128.checked_pow(n)
@@ -339,7 +376,8 @@ impl fmt::Display for Decimal {
         if self.neg {
             f.write_str("-")?;
         }
-        let digits = self.coef.to_string();
+        let coef = self.coef;
+        let digits = coef.to_string();
         let exp = i64::from(self.exp);
         if exp >= 0 {
             if exp > 30 {
@@ -389,6 +427,39 @@ mod tests {
         assert!(d("1") > d("0.999999999999999999999999999999"));
         assert!(d("1e1000") > d("9e999"));
         assert!(d("0.99") < d("1"));
+    }
+
+    #[test]
+    fn the_small_amount_ordering_agrees_with_the_digit_one() {
+        let values: Vec<Decimal> = [
+            "1",
+            "2",
+            "9",
+            "10",
+            "0.37",
+            "0.5",
+            "0.99",
+            "0.999",
+            "1.01",
+            "37",
+            "370",
+            "1e19",
+            "1e-19",
+            "3e18",
+            "18446744073709551615",
+            "18446744073709551616",
+            "0.18446744073709551615",
+            "1e20",
+            "123456.789",
+        ]
+        .iter()
+        .map(|s| d(s))
+        .collect();
+        for a in &values {
+            for b in &values {
+                assert_eq!(a.cmp_magnitude(b), a.cmp_by_digits(b), "{a} against {b}");
+            }
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::ir::{AggOp, ArithOp, Builtin, CExpr, CmpOp, DateUnit, Outcome, RuleSe
 use crate::record::{EntryValue, Field, Record};
 use crate::text;
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// An application's decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -49,7 +50,145 @@ impl DecisionKind {
 pub struct Violation {
     /// Index into [`RuleSet::rules`].
     pub rule: usize,
-    pub message: String,
+    pub message: Message,
+}
+
+/// A rule's message as rendered for one application: the rule set's text,
+/// shared and not copied, when the message has no placeholders; otherwise its
+/// own text. Reads as a `str`.
+#[derive(Clone)]
+pub struct Message(MessageText);
+
+#[derive(Clone)]
+enum MessageText {
+    Shared(Arc<str>),
+    Owned(String),
+}
+
+impl Message {
+    /// A message that shares `text` (cloning the `Arc`, not the text).
+    pub fn shared(text: &Arc<str>) -> Message {
+        Message(MessageText::Shared(Arc::clone(text)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            MessageText::Shared(s) => s,
+            MessageText::Owned(s) => s,
+        }
+    }
+
+    pub fn into_string(self) -> String {
+        match self.0 {
+            MessageText::Shared(s) => s.to_string(),
+            MessageText::Owned(s) => s,
+        }
+    }
+}
+
+impl std::ops::Deref for Message {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Message {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for Message {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq for Message {
+    fn eq(&self, other: &Message) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Message {}
+
+impl std::hash::Hash for Message {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialOrd for Message {
+    fn partial_cmp(&self, other: &Message) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Message {
+    fn cmp(&self, other: &Message) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialEq<str> for Message {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Message {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Message {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<Message> for &str {
+    fn eq(&self, other: &Message) -> bool {
+        *self == other.as_str()
+    }
+}
+
+impl PartialEq<Message> for String {
+    fn eq(&self, other: &Message) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl From<String> for Message {
+    fn from(s: String) -> Message {
+        Message(MessageText::Owned(s))
+    }
+}
+
+impl From<&str> for Message {
+    fn from(s: &str) -> Message {
+        Message(MessageText::Owned(s.to_string()))
+    }
+}
+
+impl From<Message> for String {
+    fn from(m: Message) -> String {
+        m.into_string()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,7 +293,7 @@ fn decide<'a>(rs: &'a RuleSet, ev: &mut Evaluator<'a>) -> Decision {
         if rule.outcome != Outcome::Note {
             worst = worst.max(Some(rule.outcome));
         }
-        let message = ev.message(i);
+        let message = Message::from(ev.message(i));
         violations.push(Violation { rule: i, message });
     }
     let decision = match worst {

@@ -276,7 +276,7 @@ fn evaluate(rs: &RuleSet, case: &Case, opts: Options, coverage: &mut Coverage) -
         decision: d.decision,
         next_step: d.next_step.and_then(|i| rs.next_steps.get(i)).map(|s| s.name.clone()),
         fired: d.violations.iter().map(|v| rule_id(v.rule)).collect(),
-        messages: d.violations.into_iter().map(|v| v.message).collect(),
+        messages: d.violations.into_iter().map(|v| v.message.into_string()).collect(),
         error: None,
     }
 }

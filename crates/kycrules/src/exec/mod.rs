@@ -10,9 +10,14 @@
 //! `nfc` and charset checks of ASCII text are byte loops; simple anchored
 //! patterns are matched without the regex engine (`pattern.rs`).
 //!
+//! Message choices are compiled too: a text without placeholders is held
+//! once by the [`Program`] and shared by every violation that shows it
+//! ([`Message`]); a template is its literal parts and its placeholders'
+//! closures, rendered into a reused buffer.
+//!
 //! Any expression kind this module does not specialise is evaluated by the
-//! reference tree walker, [`eval::Evaluator`], on the same state, and so are
-//! message texts: new kinds of expression work here the day they land.
+//! reference tree walker, [`eval::Evaluator`], on the same state: new kinds
+//! of expression work here the day they land.
 //! A differential property test (`tests/exec.rs`) keeps the two evaluators'
 //! decisions and messages identical.
 
@@ -20,11 +25,14 @@ mod pattern;
 
 use crate::ast::Quantifier;
 use crate::decimal::Decimal;
-use crate::eval::{self, Decision, DecisionKind, Evaluator, Options, Value, Violation};
-use crate::ir::{Builtin, CExpr, CmpOp, Outcome, RuleSet};
+use crate::eval::{self, Decision, DecisionKind, Evaluator, Message, Options, Value, Violation};
+use crate::ir::{Builtin, CExpr, CmpOp, Outcome, Piece, Rule, RuleSet, Template};
 use crate::record::{Field, Record};
 use crate::text;
 use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 type Cond = Box<dyn for<'a> Fn(&mut Ev<'a>) -> Option<bool> + Send + Sync>;
 type Val = Box<dyn for<'a> Fn(&mut Ev<'a>) -> Value<'a> + Send + Sync>;
@@ -92,7 +100,15 @@ pub struct Program {
     patterns: Vec<Option<pattern::Simple>>,
     /// How many text fields have a per-record facts cache.
     fact_slots: usize,
+    /// The message texts without placeholders (and the rule ids shown when a
+    /// rule has no message), shared by every violation that shows them.
+    texts: Vec<Arc<str>>,
+    /// Tells programs apart, for the workers' own copies of `texts`.
+    id: u64,
 }
+
+/// The last program id given out.
+static PROGRAM_IDS: AtomicU64 = AtomicU64::new(0);
 
 impl std::fmt::Debug for Program {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -107,6 +123,34 @@ impl std::fmt::Debug for Program {
 struct CRule {
     guard: Option<Cond>,
     when: Cond,
+    /// Its message choices, as [`Rule::messages`].
+    messages: Vec<CMessage>,
+    /// The text shown when it has no message choice: its id.
+    id_text: usize,
+}
+
+/// A message choice of a rule, compiled.
+struct CMessage {
+    condition: Option<Cond>,
+    /// One text per language, as [`RuleMessage::texts`](crate::ir::RuleMessage::texts).
+    texts: Vec<Option<Shown>>,
+    /// What is shown when no language has a template.
+    plain: Shown,
+}
+
+/// A message text: shared when it has no placeholder, else a template.
+enum Shown {
+    /// Index into [`Program::texts`].
+    Shared(usize),
+    Template(Box<[CPiece]>),
+}
+
+/// A piece of a template: literal text, or a placeholder's value.
+enum CPiece {
+    Text(Box<str>),
+    Hole(Val),
+    /// A placeholder of an enum type, shown by the value's name in that enum.
+    EnumHole(Val, u32),
 }
 
 /// The buffers of an evaluation, kept between evaluations (one per worker).
@@ -115,6 +159,12 @@ pub struct Scratch {
     eval: eval::Scratch,
     facts: Vec<u8>,
     let_facts: Vec<u8>,
+    /// This worker's copy of the program's shared texts (so that workers do
+    /// not count references on the same cache lines), and the program's id.
+    texts: Vec<Arc<str>>,
+    texts_of: u64,
+    /// Where messages are rendered before being copied out at their length.
+    buf: String,
 }
 
 /// The state of one evaluation.
@@ -127,6 +177,10 @@ struct Ev<'a> {
     facts: Vec<u8>,
     /// Facts of text `let`s, by `let` (0 = unknown).
     let_facts: Vec<u8>,
+    /// The worker's copy of [`Program::texts`].
+    texts: Vec<Arc<str>>,
+    /// The message buffer, reused from one message to the next.
+    buf: String,
 }
 
 impl<'a> Ev<'a> {
@@ -203,14 +257,20 @@ fn compare_fields(op: CmpOp, a: &Field, b: &Field) -> Option<bool> {
         (Field::Text(x), Field::Text(y)) => x.as_ref().cmp(y.as_ref()),
         _ => return eval::compare(op, &Value::of(a), &Value::of(b)),
     };
-    Some(match op {
+    Some(holds(op, ord))
+}
+
+/// Whether an ordering satisfies a comparison.
+fn holds(op: CmpOp, ord: std::cmp::Ordering) -> bool {
+    use std::cmp::Ordering;
+    match op {
         CmpOp::Eq => ord == Ordering::Equal,
         CmpOp::Ne => ord != Ordering::Equal,
         CmpOp::Lt => ord == Ordering::Less,
         CmpOp::Le => ord != Ordering::Greater,
         CmpOp::Gt => ord == Ordering::Greater,
         CmpOp::Ge => ord != Ordering::Less,
-    })
+    }
 }
 
 fn count(n: usize) -> Value<'static> {
@@ -225,6 +285,7 @@ impl Program {
             consts: Vec::new(),
             fallback: Vec::new(),
             fact_paths: Vec::new(),
+            texts: Vec::new(),
         };
         let let_cond = rs.lets.iter().map(|e| c.cond(e)).collect();
         let let_val = rs.lets.iter().map(|e| c.val(e)).collect();
@@ -235,6 +296,8 @@ impl Program {
             .map(|r| CRule {
                 guard: r.guard.as_ref().map(|g| c.cond(g)),
                 when: c.cond(&r.when),
+                messages: c.messages(r),
+                id_text: c.shared(&r.id),
             })
             .collect();
         let next_steps = rs
@@ -253,6 +316,8 @@ impl Program {
             fallback: c.fallback,
             patterns: rs.patterns.iter().map(|re| pattern::Simple::new(re.as_str())).collect(),
             fact_slots: c.fact_paths.len(),
+            texts: c.texts,
+            id: PROGRAM_IDS.fetch_add(1, AtomicOrdering::Relaxed) + 1,
         }
     }
 
@@ -282,7 +347,13 @@ pub fn evaluate_in(prog: &Program, rs: &RuleSet, record: &Record, opts: Options,
         eval,
         mut facts,
         mut let_facts,
+        mut texts,
+        texts_of,
+        buf,
     } = std::mem::take(scratch);
+    if texts_of != prog.id {
+        texts = prog.texts.iter().map(|t| Arc::from(&**t)).collect();
+    }
     facts.clear();
     facts.resize(prog.fact_slots, 0);
     let_facts.clear();
@@ -294,12 +365,17 @@ pub fn evaluate_in(prog: &Program, rs: &RuleSet, record: &Record, opts: Options,
         root: &record.fields,
         facts,
         let_facts,
+        texts,
+        buf,
     };
     let decision = decide(&mut ev, opts);
     *scratch = Scratch {
         eval: ev.ev.into_scratch(),
         facts: ev.facts,
         let_facts: ev.let_facts,
+        texts: ev.texts,
+        texts_of: prog.id,
+        buf: ev.buf,
     };
     decision
 }
@@ -333,7 +409,7 @@ fn decide<'a>(ev: &mut Ev<'a>, opts: Options) -> Decision {
         if rule.outcome != Outcome::Note {
             worst = worst.max(Some(rule.outcome));
         }
-        let message = ev.ev.message(i);
+        let message = message(ev, c, rule, opts);
         violations.push(Violation { rule: i, message });
     }
     let decision = match worst {
@@ -354,6 +430,73 @@ fn decide<'a>(ev: &mut Ev<'a>, opts: Options) -> Decision {
         next_step,
         violations,
     }
+}
+
+/// The message of a rule that fired, as [`Evaluator::message`] renders it:
+/// the first choice in force whose condition holds (else the last), in the
+/// chosen language (else the first).
+fn message<'a>(ev: &mut Ev<'a>, c: &'a CRule, rule: &'a Rule, opts: Options) -> Message {
+    let chosen = rule
+        .messages
+        .iter()
+        .zip(&c.messages)
+        .position(|(m, cm)| {
+            m.validity.holds(opts.as_of) && cm.condition.as_ref().is_none_or(|cond| cond(ev) == Some(true))
+        })
+        .or_else(|| c.messages.len().checked_sub(1));
+    let Some(m) = chosen.and_then(|k| c.messages.get(k)) else {
+        return shared(ev, c.id_text);
+    };
+    let shown = m
+        .texts
+        .get(opts.lang)
+        .and_then(Option::as_ref)
+        .or_else(|| m.texts.first().and_then(Option::as_ref))
+        .unwrap_or(&m.plain);
+    match shown {
+        Shown::Shared(k) => shared(ev, *k),
+        Shown::Template(pieces) => Message::from(render(ev, pieces)),
+    }
+}
+
+fn shared(ev: &Ev<'_>, k: usize) -> Message {
+    match ev.texts.get(k) {
+        Some(t) => Message::shared(t),
+        None => Message::from(String::new()),
+    }
+}
+
+/// A template filled in: rendered into the reused buffer, then copied out at
+/// its length (one allocation, no growth).
+fn render<'a>(ev: &mut Ev<'a>, pieces: &'a [CPiece]) -> String {
+    let mut out = std::mem::take(&mut ev.buf);
+    out.clear();
+    for piece in pieces {
+        match piece {
+            CPiece::Text(s) => out.push_str(s),
+            CPiece::Hole(v) => match v(ev) {
+                Value::Absent => {}
+                Value::Text(t) => out.push_str(&t),
+                Value::Num(n) => {
+                    let _ = write!(out, "{n}");
+                }
+                Value::Date(d) => {
+                    let _ = write!(out, "{d}");
+                }
+                other => out.push_str(&ev.ev.show(&other)),
+            },
+            CPiece::EnumHole(v, id) => {
+                if let Value::Enum(i) = v(ev) {
+                    let rs: &RuleSet = ev.rs;
+                    let values = rs.schema.enums.get(*id as usize);
+                    out.push_str(values.and_then(|v| v.get(i as usize)).map_or("", String::as_str));
+                }
+            }
+        }
+    }
+    let message = String::from(out.as_str());
+    ev.buf = out;
+    message
 }
 
 /// Whether an expression's value is a truth value (or unknown), whatever it reads.
@@ -394,9 +537,58 @@ struct Compiler<'r> {
     fallback: Vec<CExpr>,
     /// The root paths of text fields with a facts cache, by fact slot.
     fact_paths: Vec<Box<[u16]>>,
+    /// Texts shared by the violations that show them.
+    texts: Vec<Arc<str>>,
 }
 
 impl Compiler<'_> {
+    /// A text shared by every violation that shows it (one copy per distinct text).
+    fn shared(&mut self, s: &str) -> usize {
+        match self.texts.iter().position(|t| **t == *s) {
+            Some(k) => k,
+            None => {
+                self.texts.push(Arc::from(s));
+                self.texts.len() - 1
+            }
+        }
+    }
+
+    /// A rule's message choices.
+    fn messages(&mut self, rule: &Rule) -> Vec<CMessage> {
+        rule.messages
+            .iter()
+            .map(|m| CMessage {
+                condition: m.condition.as_ref().map(|e| self.cond(e)),
+                texts: m.texts.iter().map(|t| t.as_ref().map(|t| self.template(t))).collect(),
+                plain: Shown::Shared(self.shared(&m.message)),
+            })
+            .collect()
+    }
+
+    /// A message text: shared when it has no placeholder; else its literal
+    /// parts (adjacent ones joined) and its placeholders' values.
+    fn template(&mut self, t: &Template) -> Shown {
+        let mut pieces: Vec<CPiece> = Vec::new();
+        for p in t {
+            match p {
+                Piece::Text(s) => match pieces.last_mut() {
+                    Some(CPiece::Text(prev)) => *prev = format!("{prev}{s}").into_boxed_str(),
+                    _ => pieces.push(CPiece::Text(s.as_str().into())),
+                },
+                Piece::Hole(e) => pieces.push(CPiece::Hole(self.val(e))),
+                Piece::EnumHole(e, id) => pieces.push(CPiece::EnumHole(self.val(e), *id)),
+            }
+        }
+        match pieces.as_slice() {
+            [] => Shown::Shared(self.shared("")),
+            [CPiece::Text(s)] => {
+                let s = s.clone();
+                Shown::Shared(self.shared(&s))
+            }
+            _ => Shown::Template(pieces.into_boxed_slice()),
+        }
+    }
+
     /// The value of an expression that reads nothing, when it is a scalar.
     fn fold(&self, e: &CExpr) -> Option<Field> {
         if matches!(e, CExpr::Const(_)) || reads(e) {
@@ -584,6 +776,23 @@ impl Compiler<'_> {
         if let (Some(a), Some(b)) = (self.read(l), self.read(r)) {
             return cf(move |ev| compare_fields(op, a.get(ev), b.get(ev)));
         }
+        // `length(x)` against a whole number: counted and compared as integers,
+        // without a decimal.
+        if let CExpr::Call(Builtin::Length, args) = l
+            && let [x] = args.as_slice()
+            && let Some(Field::Num(k)) = self.fold(r).or_else(|| match r {
+                CExpr::Const(f) => Some(f.clone()),
+                _ => None,
+            })
+            && let Some(k) = k.to_i64()
+        {
+            let x = self.txt(x);
+            return cf(move |ev| {
+                let mut t = x(ev)?;
+                let n = i64::try_from(t.nfc_len()).unwrap_or(i64::MAX);
+                Some(holds(op, n.cmp(&k)))
+            });
+        }
         if let (CmpOp::Eq | CmpOp::Ne, CExpr::Call(Builtin::NormalizeName, a), CExpr::Call(Builtin::NormalizeName, b)) =
             (op, l, r)
             && let ([a], [b]) = (a.as_slice(), b.as_slice())
@@ -593,7 +802,9 @@ impl Compiler<'_> {
             return cf(move |ev| {
                 let a = a(ev)?;
                 let b = b(ev)?;
-                Some(text::same_name(&a.s, &b.s) == eq)
+                // Equal texts normalise alike (the usual case: a card holder
+                // typed as the applicant's name).
+                Some((a.s == b.s || text::same_name(&a.s, &b.s)) == eq)
             });
         }
         let (a, b) = (self.val(l), self.val(r));
@@ -864,7 +1075,8 @@ impl Compiler<'_> {
                                 if !t.s.bytes().any(inside) {
                                     return Some(Text { s: t.s, facts });
                                 }
-                                let out: String = t.s.chars().filter(|&ch| !inside(ch as u8)).collect();
+                                let mut out = String::with_capacity(t.s.len());
+                                out.extend(t.s.chars().filter(|&ch| !inside(ch as u8)));
                                 return Some(Text {
                                     s: Cow::Owned(out),
                                     facts,
@@ -873,7 +1085,8 @@ impl Compiler<'_> {
                             if !t.s.chars().any(|ch| cs.contains(ch)) {
                                 return Some(Text { s: t.s, facts });
                             }
-                            let out: String = t.s.chars().filter(|&ch| !cs.contains(ch)).collect();
+                            let mut out = String::with_capacity(t.s.len());
+                            out.extend(t.s.chars().filter(|&ch| !cs.contains(ch)));
                             Some(Text {
                                 s: Cow::Owned(out),
                                 facts,

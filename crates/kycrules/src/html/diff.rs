@@ -72,7 +72,7 @@ fn side(rs: &RuleSet, v: &Verdict, l: &Labels) -> Side {
                     Some(ShownViolation {
                         rule: r.id.clone(),
                         outcome: r.outcome.as_str(),
-                        message: v.message.clone(),
+                        message: v.message.to_string(),
                     })
                 })
                 .collect(),
