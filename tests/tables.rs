@@ -97,7 +97,7 @@ fn fired(rs: &RuleSet, record: serde_json::Value, as_of: &str, lang: usize) -> B
     reference
         .violations
         .into_iter()
-        .map(|v| (rs.rules[v.rule].id.clone(), v.message))
+        .map(|v| (rs.rules[v.rule].id.clone(), v.message.to_string()))
         .collect()
 }
 
