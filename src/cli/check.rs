@@ -221,7 +221,7 @@ impl HashSeen {
         let Some(shard) = self.shards.get_mut(top) else {
             return true;
         };
-        if shard.recent.contains(&hash) || shard.sorted.binary_search(&hash).is_ok() {
+        if shard.recent.contains(&hash) || near(&shard.sorted, hash) {
             return false;
         }
         shard.recent.push(hash);
@@ -230,6 +230,32 @@ impl HashSeen {
         }
         true
     }
+}
+
+/// Whether the sorted `hashes` of a shard hold `x`, looked for first where a
+/// hash of its value lies when hashes are spread evenly (the bits below the
+/// shard's as a fraction of the length), then in widening steps: one or two
+/// cache lines per look-up where a binary search over the shard reads ten.
+fn near(hashes: &[u64], x: u64) -> bool {
+    let n = hashes.len();
+    let fraction = u128::from(x << SHARDS.trailing_zeros());
+    let guess = usize::try_from((fraction * n as u128) >> 64).unwrap_or(0);
+    let at = |i: usize| hashes.get(i).copied().unwrap_or(u64::MAX);
+    let (mut lo, mut hi) = (guess.min(n.saturating_sub(1)), guess.min(n.saturating_sub(1)));
+    let mut step = 8;
+    // Widen [lo, hi) until it must hold `x` if anything does.
+    while lo > 0 && at(lo) > x {
+        lo = lo.saturating_sub(step);
+        step *= 2;
+    }
+    step = 8;
+    while hi < n && at(hi) < x {
+        hi = (hi + step).min(n);
+        step *= 2;
+    }
+    hashes
+        .get(lo..(hi + 1).min(n))
+        .is_some_and(|window| window.binary_search(&x).is_ok())
 }
 
 impl Shard {
@@ -517,6 +543,20 @@ mod seen {
         assert!(shard.sorted.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
         assert_eq!(shard.sorted.len() + shard.recent.len(), distinct);
         assert!(shard.recent.len() <= 256);
+    }
+
+    #[test]
+    fn near_finds_every_member_and_no_other_however_skewed() {
+        for shift in [0, 10, 30, 54] {
+            let mut sorted: Vec<u64> = hashes(11, 3_000).map(|h| (h >> shift) | 1).collect();
+            sorted.sort_unstable();
+            sorted.dedup();
+            for &x in &sorted {
+                assert!(near(&sorted, x), "member {x:#x} (shift {shift})");
+                assert!(!near(&sorted, x - 1) || sorted.binary_search(&(x - 1)).is_ok());
+            }
+            assert!(!near(&sorted, 0) && !near(&[], 5));
+        }
     }
 
     #[test]
