@@ -248,3 +248,64 @@ mod weighing {
         assert_eq!(take_weighed(&mut many, 4, 7).len(), 4, "and at most n items");
     }
 }
+
+#[cfg(test)]
+mod order {
+    use super::*;
+
+    struct Item(usize);
+
+    impl Weight for Item {
+        fn weight(&self) -> usize {
+            0
+        }
+    }
+
+    #[test]
+    fn results_come_in_input_order_whatever_each_item_costs() {
+        for jobs in [1, 2, 3] {
+            let mut got = Vec::new();
+            let work = |calls: &mut usize, Item(i): Item| {
+                *calls += 1;
+                // Every seventh item is slow, so later chunks finish first.
+                if i % 7 == 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                i * 10
+            };
+            let items = (0..500).map(Item);
+            ordered(
+                items,
+                3,
+                Some(jobs),
+                || 0usize,
+                work,
+                |r| {
+                    got.push(r);
+                    true
+                },
+            )
+            .unwrap();
+            assert_eq!(got, (0..500).map(|i| i * 10).collect::<Vec<_>>(), "{jobs} workers");
+        }
+    }
+
+    #[test]
+    fn the_sink_is_not_called_again_once_it_says_stop() {
+        let mut calls = 0;
+        let items = (0..10_000).map(Item);
+        ordered(
+            items,
+            2,
+            Some(2),
+            || (),
+            |_: &mut (), Item(i)| i,
+            |i| {
+                calls += 1;
+                i < 100
+            },
+        )
+        .unwrap();
+        assert_eq!(calls, 101, "items 0 to 100, and none after the refusal");
+    }
+}
