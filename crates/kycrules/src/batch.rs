@@ -250,6 +250,7 @@ mod weighing {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod order {
     use super::*;
 
