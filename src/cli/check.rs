@@ -12,7 +12,6 @@ use kycrules::input::{self, Unit};
 use kycrules::ir::RuleSet;
 use kycrules::read::{Converted, to_record};
 use kycrules::report::{self, JsonWriter, Outcome, Palette, Summary};
-use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -154,11 +153,15 @@ fn parse_only(rs: &RuleSet, args: &CheckArgs, inputs: Vec<PathBuf>, as_of: Date)
 }
 
 /// The ids seen in a run, to warn about a repeated one. Ids are kept as 64-bit
-/// hashes (8 bytes each, whatever the id's length); the first few repeats are
-/// named on stderr, the rest only counted.
+/// hashes (8 bytes each, whatever the id's length) in a [`HashSeen`]; the first
+/// few repeats are named on stderr, the rest only counted.
+///
+/// Two distinct ids with the same hash would be reported as a repeat: among a
+/// million distinct ids the chance of any such false warning is about
+/// n² / 2⁶⁵ ≈ 3·10⁻⁸ (10 million: 3·10⁻⁶). A repeat is never missed.
 #[derive(Default)]
 struct Ids {
-    seen: HashSet<u64>,
+    seen: HashSeen,
     repeated: u64,
 }
 
@@ -184,16 +187,153 @@ impl Ids {
     }
 }
 
+/// A set of 64-bit hashes in about 8 bytes each, with no moment of doubled
+/// memory: [`SHARDS`] shards by the hash's top bits, each a sorted array and a
+/// short unsorted list of the latest hashes, sorted into the array when it
+/// reaches a sixteenth of it (at least 32, at most 256). A `HashSet<u64>`
+/// takes 16 – 32 bytes per hash with its load factor, and twice that while it
+/// grows; the shards grow a little at a time.
+struct HashSeen {
+    shards: Vec<Shard>,
+}
+
+/// How many shards a [`HashSeen`] has (the top 10 bits of a hash choose one).
+const SHARDS: usize = 1 << 10;
+
+#[derive(Default, Clone)]
+struct Shard {
+    sorted: Vec<u64>,
+    recent: Vec<u64>,
+}
+
+impl Default for HashSeen {
+    fn default() -> Self {
+        HashSeen {
+            shards: vec![Shard::default(); SHARDS],
+        }
+    }
+}
+
+impl HashSeen {
+    /// Adds `hash`; `false` when it was there already.
+    fn insert(&mut self, hash: u64) -> bool {
+        let top = usize::try_from(hash >> (64 - SHARDS.trailing_zeros())).unwrap_or(0);
+        let Some(shard) = self.shards.get_mut(top) else {
+            return true;
+        };
+        if shard.recent.contains(&hash) || near(&shard.sorted, hash) {
+            return false;
+        }
+        shard.recent.push(hash);
+        if shard.recent.len() >= (shard.sorted.len() / 16).clamp(32, 256) {
+            shard.merge();
+        }
+        true
+    }
+}
+
+/// Whether the sorted `hashes` of a shard hold `x`, looked for first where a
+/// hash of its value lies when hashes are spread evenly (the bits below the
+/// shard's as a fraction of the length), then in widening steps: one or two
+/// cache lines per look-up where a binary search over the shard reads ten.
+fn near(hashes: &[u64], x: u64) -> bool {
+    let n = hashes.len();
+    let fraction = u128::from(x << SHARDS.trailing_zeros());
+    let guess = usize::try_from((fraction * n as u128) >> 64).unwrap_or(0);
+    let at = |i: usize| hashes.get(i).copied().unwrap_or(u64::MAX);
+    let (mut lo, mut hi) = (guess.min(n.saturating_sub(1)), guess.min(n.saturating_sub(1)));
+    let mut step = 8;
+    // Widen [lo, hi) until it must hold `x` if anything does.
+    while lo > 0 && at(lo) > x {
+        lo = lo.saturating_sub(step);
+        step *= 2;
+    }
+    step = 8;
+    while hi < n && at(hi) < x {
+        hi = (hi + step).min(n);
+        step *= 2;
+    }
+    hashes
+        .get(lo..(hi + 1).min(n))
+        .is_some_and(|window| window.binary_search(&x).is_ok())
+}
+
+impl Shard {
+    /// Sorts `recent` into `sorted`, in place from the back (neither holds a
+    /// hash of the other).
+    fn merge(&mut self) {
+        self.recent.sort_unstable();
+        let (old, new) = (self.sorted.len(), self.recent.len());
+        self.sorted.reserve_exact(new);
+        self.sorted.resize(old + new, 0);
+        let (mut i, mut j) = (old, new);
+        for k in (0..old + new).rev() {
+            let take_old = j == 0 || (i > 0 && self.sorted.get(i - 1) > self.recent.get(j - 1));
+            let v = if take_old {
+                i -= 1;
+                self.sorted.get(i).copied()
+            } else {
+                j -= 1;
+                self.recent.get(j).copied()
+            };
+            if let (Some(v), Some(dst)) = (v, self.sorted.get_mut(k)) {
+                *dst = v;
+            }
+            if j == 0 {
+                break; // the rest of `sorted` is in place already
+            }
+        }
+        self.recent.clear();
+    }
+}
+
 /// What the workers hand back for a group of records.
 struct Done {
     counts: Summary,
     text: Vec<u8>,
     /// The size of the group's records as read, for the progress bar.
     bytes: u64,
-    /// Each record's id (hashed, and as typed) with its source.
-    ids: Vec<(u64, String, String)>,
+    /// The records' ids and sources, for the duplicate-id check.
+    ids: GroupIds,
     /// The group's part of the HTML page (`--format html` only).
     page: Option<CheckReport>,
+}
+
+/// The ids of a group's records: each id's hash, with its text and its
+/// record's source kept in one buffer (two allocations per group, not two per
+/// record), to name a repeated id.
+#[derive(Default)]
+struct GroupIds {
+    /// Per record with an id: its hash, and where its source and its id end in `text`.
+    ends: Vec<(u64, usize, usize)>,
+    text: String,
+}
+
+impl GroupIds {
+    fn with_capacity(records: usize) -> Self {
+        GroupIds {
+            ends: Vec::with_capacity(records),
+            text: String::with_capacity(records * 32),
+        }
+    }
+
+    fn push(&mut self, id: &str, source: &str) {
+        self.text.push_str(source);
+        let source_end = self.text.len();
+        self.text.push_str(id);
+        self.ends.push((Ids::hash(id), source_end, self.text.len()));
+    }
+
+    /// Each id's hash, id and source, in input order.
+    fn iter(&self) -> impl Iterator<Item = (u64, &str, &str)> {
+        let mut start = 0;
+        self.ends.iter().map(move |&(hash, source_end, id_end)| {
+            let source = self.text.get(start..source_end).unwrap_or_default();
+            let id = self.text.get(source_end..id_end).unwrap_or_default();
+            start = id_end;
+            (hash, id, source)
+        })
+    }
 }
 
 /// Evaluates every record and writes its report, in input order: workers
@@ -216,7 +356,7 @@ fn report_all(
         let mut page = (format == Format::Html).then(|| CheckReport::new(rs));
         let mut text = Vec::with_capacity(group.len() * 768);
         let bytes = group.iter().map(|u| u.size() as u64).sum::<u64>();
-        let mut ids = Vec::with_capacity(group.len());
+        let mut ids = GroupIds::with_capacity(group.len());
         for unit in group {
             let Converted {
                 source,
@@ -243,8 +383,8 @@ fn report_all(
                     }
                 }
             }
-            if let Some(id) = o.id {
-                ids.push((Ids::hash(&id), id, o.source));
+            if let Some(id) = &o.id {
+                ids.push(id, &o.source);
             }
         }
         Done {
@@ -275,8 +415,8 @@ fn report_all(
             if let (Some(all), Some(part)) = (html.as_mut(), done.page) {
                 all.merge(part);
             }
-            for (hash, id, source) in &done.ids {
-                seen.add(*hash, id, source);
+            for (hash, id, source) in done.ids.iter() {
+                seen.add(hash, id, source);
             }
             progress.records(usize::try_from(done.counts.total()).unwrap_or(usize::MAX), done.bytes);
             progress.suspend(|| open = write_bytes(out, &done.text));
@@ -358,5 +498,90 @@ pub fn run(args: &CheckArgs) -> ExitStatus {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
+    }
+}
+
+#[cfg(test)]
+mod seen {
+    use super::*;
+    use std::collections::HashSet;
+
+    /// A small deterministic generator (xorshift*), for test hashes.
+    fn hashes(seed: u64, n: usize) -> impl Iterator<Item = u64> {
+        let mut x = seed.max(1);
+        (0..n).map(move |_| {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        })
+    }
+
+    #[test]
+    fn agrees_with_a_hash_set_on_new_and_repeated_hashes() {
+        let (mut seen, mut set) = (HashSeen::default(), HashSet::new());
+        // 200,000 draws of which about a third repeat an earlier one.
+        for (i, h) in hashes(7, 200_000).enumerate() {
+            let h = if i % 3 == 2 { h % 50_000 } else { h };
+            assert_eq!(seen.insert(h), set.insert(h), "hash {h:#x} (draw {i})");
+        }
+        for h in &set {
+            assert!(!seen.insert(*h), "every hash stays found: {h:#x}");
+        }
+    }
+
+    #[test]
+    fn one_shard_holding_everything_merges_and_stays_sorted() {
+        let mut seen = HashSeen::default();
+        // All in shard 0 (top bits zero), in a scrambled order, then again.
+        let values: Vec<u64> = hashes(3, 20_000).map(|h| h >> 20).collect();
+        let distinct = values.iter().collect::<HashSet<_>>().len();
+        let fresh = values.iter().filter(|&&h| seen.insert(h)).count();
+        assert_eq!(fresh, distinct);
+        assert!(values.iter().all(|&h| !seen.insert(h)));
+        let shard = &seen.shards[0];
+        assert!(shard.sorted.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
+        assert_eq!(shard.sorted.len() + shard.recent.len(), distinct);
+        assert!(shard.recent.len() <= 256);
+    }
+
+    #[test]
+    fn near_finds_every_member_and_no_other_however_skewed() {
+        for shift in [0, 10, 30, 54] {
+            let mut sorted: Vec<u64> = hashes(11, 3_000).map(|h| (h >> shift) | 1).collect();
+            sorted.sort_unstable();
+            sorted.dedup();
+            for &x in &sorted {
+                assert!(near(&sorted, x), "member {x:#x} (shift {shift})");
+                assert!(!near(&sorted, x - 1) || sorted.binary_search(&(x - 1)).is_ok());
+            }
+            assert!(!near(&sorted, 0) && !near(&[], 5));
+        }
+    }
+
+    #[test]
+    fn the_extreme_hashes_are_kept() {
+        let mut seen = HashSeen::default();
+        for h in [0, u64::MAX, 1, u64::MAX - 1] {
+            assert!(seen.insert(h));
+            assert!(!seen.insert(h));
+        }
+    }
+
+    #[test]
+    fn group_ids_give_back_each_id_with_its_source() {
+        let mut ids = GroupIds::with_capacity(2);
+        ids.push("A-1", "a.jsonl:1");
+        ids.push("", "b.yaml");
+        ids.push("中文", "c.jsonl:3");
+        let got: Vec<_> = ids.iter().collect();
+        assert_eq!(
+            got,
+            [
+                (Ids::hash("A-1"), "A-1", "a.jsonl:1"),
+                (Ids::hash(""), "", "b.yaml"),
+                (Ids::hash("中文"), "中文", "c.jsonl:3"),
+            ]
+        );
     }
 }

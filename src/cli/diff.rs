@@ -94,7 +94,8 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
     let mut open = true;
     let work =
         |_: &mut (), unit: input::Unit| diff::diff_record_compiled(p, programs, unit.parse(), old_opts, new_opts);
-    let chunk = kycrules::batch::CHUNK * kycrules::batch::GROUP;
+    // A task per group of records, as `check` has.
+    let chunk = kycrules::batch::GROUP;
     let result = kycrules::batch::ordered(
         input::read_units_as(inputs, args.run.input_format.into()),
         chunk,

@@ -2,26 +2,27 @@
 //! with results delivered in input order.
 //!
 //! ```text
-//! reader thread ── chunks of CHUNK items ─(bounded channel)─▶ rayon pool: work(item)
-//!                                                              └▶ calling thread: sink(result), in order
+//! reader thread ── chunks of `chunk` items ─(bounded channel)─▶ rayon pool: one task per chunk
+//!                                                                └▶ calling thread: sink(result), in order
 //! ```
-//! The reader runs ahead by at most [`AHEAD`] chunks, and the calling thread
-//! hands the results of one chunk to the sink while the pool works on the
-//! next: reading, working and writing overlap, and memory stays bounded
-//! whatever the input's length.
+//! A worker takes the next chunk as soon as it is done with one (no barrier
+//! between chunks), and the calling thread hands a chunk's results on as soon
+//! as those of every earlier chunk have been: reading, working and writing
+//! overlap, and memory stays bounded by the chunks in flight
+//! ([`IN_FLIGHT_PER_WORKER`] per worker, as many queued), whatever the input's
+//! length.
 
-use rayon::prelude::*;
-use std::sync::mpsc;
+use std::collections::VecDeque;
+use std::sync::{Mutex, mpsc};
 
 /// How many records a group holds (see [`groups`]): a worker's unit of work.
 pub const GROUP: usize = 64;
-/// How many groups are handed to the workers together: 4096 records.
-pub const CHUNK: usize = 64;
+/// How many groups a task of `check` takes: two (128 records, about 50 KB of
+/// input and 80 KB of output; fewer hand-offs than one, little more memory).
+pub const CHUNK: usize = 2;
 /// The most bytes of input one chunk holds (besides its first item, which
-/// may be larger): with [`AHEAD`] chunks queued, one at work and one being
-/// written, input held in memory stays under about 32 MiB whatever the size of
-/// the records (a record may have up to 1 MiB).
-pub const CHUNK_BYTES: usize = 8 << 20;
+/// may be larger, a record having up to 1 MiB).
+pub const CHUNK_BYTES: usize = 128 << 10;
 
 /// How many bytes of input an item holds, for chunking by size.
 pub trait Weight {
@@ -49,11 +50,10 @@ impl Weight for crate::input::InputRecord {
 
 /// Each worker thread's stack (reserved, not committed).
 pub const WORKER_STACK: usize = 32 << 20;
-/// How many chunks the reader may read ahead of the workers.
+/// The fewest chunks in flight, whatever the number of workers.
 pub const AHEAD: usize = 2;
 
-/// The items in groups of at most `n` (and about [`CHUNK_BYTES`] / [`CHUNK`]
-/// bytes), so that a worker's result (a block of output) is one allocation
+/// The items in groups of at most `n` (and about [`CHUNK_BYTES`] bytes), so that a worker's result (a block of output) is one allocation
 /// per group rather than one per record.
 pub fn groups<T>(
     items: impl Iterator<Item = T> + Send + 'static,
@@ -64,7 +64,7 @@ where
 {
     let mut items = items.peekable();
     std::iter::from_fn(move || {
-        let group = take_weighed(&mut items, n, CHUNK_BYTES / CHUNK);
+        let group = take_weighed(&mut items, n, CHUNK_BYTES);
         (!group.is_empty()).then_some(group)
     })
 }
@@ -92,10 +92,21 @@ fn take_weighed<T: Weight>(
     out
 }
 
+/// How many chunks may be at work or waiting to be handed on, per worker
+/// thread (and as many queued by the reader): enough that no worker waits for
+/// a slow neighbour's chunk, few enough that memory stays small.
+pub const IN_FLIGHT_PER_WORKER: usize = 4;
+
 /// Runs `work` over `items` on `jobs` worker threads (default: one per core),
-/// `chunk` items at a time, calling `sink` with each result in input order
+/// `chunk` items per task, calling `sink` with each result in input order
 /// until it returns `false`. Each worker keeps a scratch state made by `init`,
 /// reused between items.
+///
+/// There is no barrier between chunks: a worker takes the next chunk as soon
+/// as it is done with one, and this thread hands each result on as soon as
+/// every earlier one has been; at most [`IN_FLIGHT_PER_WORKER`] chunks per
+/// worker are at work or waiting for an earlier one, and as many are queued
+/// by the reader.
 pub fn ordered<T, R, S>(
     items: impl Iterator<Item = T> + Send + 'static,
     chunk: usize,
@@ -107,6 +118,7 @@ pub fn ordered<T, R, S>(
 where
     T: Weight + Send + 'static,
     R: Send,
+    S: Send,
 {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.unwrap_or(0))
@@ -115,7 +127,11 @@ where
         .stack_size(WORKER_STACK)
         .build()
         .map_err(|e| format!("cannot start worker threads: {e}"))?;
-    let (tx, rx) = mpsc::sync_channel::<Vec<T>>(AHEAD);
+    let window = pool
+        .current_num_threads()
+        .saturating_mul(IN_FLIGHT_PER_WORKER)
+        .max(AHEAD);
+    let (tx, rx) = mpsc::sync_channel::<Vec<T>>(window);
     // Not joined: when the sink stops early (a closed pipe), the reader may be
     // blocked on an endless stdin; it ends with the process.
     std::thread::Builder::new()
@@ -130,25 +146,76 @@ where
             }
         })
         .map_err(|e| format!("cannot start the reader thread: {e}"))?;
-    let (init, work) = (&init, &work);
-    let mut pending: Vec<R> = Vec::new();
-    loop {
-        let chunk = rx.recv().ok();
-        let done = chunk.is_none();
-        let mut next: Vec<R> = Vec::new();
-        let mut stopped = false;
-        pool.in_place_scope(|s| {
-            if let Some(chunk) = chunk {
-                let next = &mut next;
-                s.spawn(move |_| *next = chunk.into_par_iter().map_init(init, work).collect());
+    // Scratch states not in use; a task takes one (or makes one) and puts it back.
+    let spare: Mutex<Vec<S>> = Mutex::new(Vec::new());
+    let (init, work, spare) = (&init, &work, &spare);
+    let (done_tx, done_rx) = mpsc::channel::<(usize, Option<Vec<R>>)>();
+    pool.in_place_scope(|s| {
+        let (mut started, mut next) = (0usize, 0usize);
+        // The results of chunks `next..started` that are done, by position.
+        let mut ready: VecDeque<Option<Vec<R>>> = VecDeque::new();
+        let (mut read_all, mut stopped) = (false, false);
+        loop {
+            while !read_all && !stopped && started - next < window {
+                let Ok(chunk) = rx.recv() else {
+                    read_all = true;
+                    break;
+                };
+                let done = Done {
+                    tx: done_tx.clone(),
+                    seq: started,
+                    out: None,
+                };
+                s.spawn(move |_| {
+                    let mut done = done; // the whole guard, not only its field
+                    let mut state = spare.lock().ok().and_then(|mut v| v.pop()).unwrap_or_else(init);
+                    done.out = Some(chunk.into_iter().map(|t| work(&mut state, t)).collect());
+                    if let Ok(mut v) = spare.lock() {
+                        v.push(state);
+                    }
+                });
+                started += 1;
             }
-            // Meanwhile, this thread hands on the previous chunk's results.
-            stopped = !pending.drain(..).all(&mut sink);
-        });
-        if stopped || done {
-            return Ok(());
+            if next == started {
+                break;
+            }
+            let Ok((seq, out)) = done_rx.recv() else { break };
+            let Some(out) = out else {
+                // A task failed (it panicked: the scope raises it again).
+                stopped = true;
+                next += 1;
+                continue;
+            };
+            let at = seq.saturating_sub(next);
+            while ready.len() <= at {
+                ready.push_back(None);
+            }
+            if let Some(slot) = ready.get_mut(at) {
+                *slot = Some(out);
+            }
+            while ready.front().is_some_and(Option::is_some) {
+                let out = ready.pop_front().flatten().unwrap_or_default();
+                next += 1;
+                if !stopped {
+                    stopped = !out.into_iter().all(&mut sink);
+                }
+            }
         }
-        pending = next;
+    });
+    Ok(())
+}
+
+/// A task's results, sent to the calling thread when the task ends — with
+/// `None` if it ended by a panic, so the calling thread never waits for it.
+struct Done<R> {
+    tx: mpsc::Sender<(usize, Option<Vec<R>>)>,
+    seq: usize,
+    out: Option<Vec<R>>,
+}
+
+impl<R> Drop for Done<R> {
+    fn drop(&mut self) {
+        let _ = self.tx.send((self.seq, self.out.take()));
     }
 }
 
@@ -179,5 +246,67 @@ mod weighing {
         assert!(take_weighed(&mut items, 100, 7).is_empty());
         let mut many = (0..10).map(|_| Blob(0)).peekable();
         assert_eq!(take_weighed(&mut many, 4, 7).len(), 4, "and at most n items");
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod order {
+    use super::*;
+
+    struct Item(usize);
+
+    impl Weight for Item {
+        fn weight(&self) -> usize {
+            0
+        }
+    }
+
+    #[test]
+    fn results_come_in_input_order_whatever_each_item_costs() {
+        for jobs in [1, 2, 3] {
+            let mut got = Vec::new();
+            let work = |calls: &mut usize, Item(i): Item| {
+                *calls += 1;
+                // Every seventh item is slow, so later chunks finish first.
+                if i % 7 == 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                i * 10
+            };
+            let items = (0..500).map(Item);
+            ordered(
+                items,
+                3,
+                Some(jobs),
+                || 0usize,
+                work,
+                |r| {
+                    got.push(r);
+                    true
+                },
+            )
+            .unwrap();
+            assert_eq!(got, (0..500).map(|i| i * 10).collect::<Vec<_>>(), "{jobs} workers");
+        }
+    }
+
+    #[test]
+    fn the_sink_is_not_called_again_once_it_says_stop() {
+        let mut calls = 0;
+        let items = (0..10_000).map(Item);
+        ordered(
+            items,
+            2,
+            Some(2),
+            || (),
+            |_: &mut (), Item(i)| i,
+            |i| {
+                calls += 1;
+                i < 100
+            },
+        )
+        .unwrap();
+        assert_eq!(calls, 101, "items 0 to 100, and none after the refusal");
     }
 }

@@ -84,7 +84,9 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
         }
         let mut out = vec![Field::Absent; rs.fields.len()];
         let mut seen = 0u64;
-        while let Some(i) = map.next_key_seed(KeySeed(rs))? {
+        let mut next = 0;
+        while let Some(i) = map.next_key_seed(KeySeed { rs, next })? {
+            next = i + 1;
             let (Some(slot), Some(f)) = (out.get_mut(i), rs.fields.get(i)) else {
                 return Err(bail());
             };
@@ -118,8 +120,13 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
     }
 }
 
-/// A key of a record: its slot; an unknown key gives up.
-struct KeySeed<'s>(&'s RecordSchema);
+/// A key of a record: its slot; an unknown key gives up. `next` is the slot
+/// after the previous key's, tried first: documents mostly list their keys in
+/// the schema's order.
+struct KeySeed<'s> {
+    rs: &'s RecordSchema,
+    next: usize,
+}
 
 impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
     type Value = usize;
@@ -137,7 +144,10 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<usize, E> {
-        self.0.slot(v).ok_or_else(bail)
+        if self.rs.fields.get(self.next).is_some_and(|f| f.name == v) {
+            return Ok(self.next);
+        }
+        self.rs.slot(v).ok_or_else(bail)
     }
 }
 

@@ -798,6 +798,17 @@ fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>, limit: usize) -> io::Result
     Ok(any.then_some(dropped || buf.len() > limit))
 }
 
+/// `label:line`, in one allocation of the exact size (the reader thread makes
+/// one per record).
+fn line_source(label: &str, line: usize) -> String {
+    let digits = line.checked_ilog10().map_or(1, |d| d as usize + 1);
+    let mut source = String::with_capacity(label.len() + 1 + digits);
+    source.push_str(label);
+    source.push(':');
+    let _ = fmt::Write::write_fmt(&mut source, format_args!("{line}"));
+    source
+}
+
 /// JSON Lines, streamed: one record per non-blank line.
 struct JsonLines {
     reader: Box<dyn BufRead + Send>,
@@ -840,7 +851,7 @@ impl Iterator for JsonLines {
                 Ok(None) => self.done = true,
                 Ok(Some(over)) => {
                     self.line += 1;
-                    let source = format!("{}:{}", self.label, self.line);
+                    let source = line_source(&self.label, self.line);
                     if over {
                         return Some(Unit::Ready(failed(source, "record larger than 1 MiB")));
                     }
@@ -1637,5 +1648,20 @@ mod tests {
         assert_eq!(read_line(&mut r, &mut buf, 3).unwrap(), Some(false));
         assert_eq!(buf, b"xy");
         assert_eq!(read_line(&mut r, &mut buf, 3).unwrap(), None);
+    }
+
+    #[test]
+    fn a_line_source_is_label_colon_line_in_its_exact_size() {
+        for (line, want) in [
+            (1, "a.jsonl:1"),
+            (9, "a.jsonl:9"),
+            (10, "a.jsonl:10"),
+            (1_000_000, "a.jsonl:1000000"),
+        ] {
+            let s = line_source("a.jsonl", line);
+            assert_eq!(s, want);
+            assert_eq!(s.capacity(), s.len());
+        }
+        assert_eq!(line_source("", 0), ":0");
     }
 }
