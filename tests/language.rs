@@ -3,6 +3,9 @@
 //! formatter, the decompiler, explanations) knows it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::build_policy as build;
 use kycrules::date::Date;
 use kycrules::diag;
 use kycrules::eval::{self, Options};
@@ -12,17 +15,6 @@ use kycrules::source::SourceMap;
 use std::collections::BTreeMap;
 
 const CONSTRUCTS: &str = include_str!("fixtures/language/constructs.rules");
-
-fn build(text: &str) -> Result<RuleSet, String> {
-    let mut sources = SourceMap::default();
-    sources.add("test.rules", text);
-    let compiled = kycrules::policy::build(&sources);
-    let rendered = diag::render_human(&compiled.diagnostics, &sources, false);
-    match compiled.ruleset {
-        Some(rs) if !compiled.diagnostics.iter().any(diag::Diagnostic::is_error) => Ok(rs),
-        _ => Err(rendered),
-    }
-}
 
 fn constructs() -> RuleSet {
     build(CONSTRUCTS).unwrap_or_else(|e| panic!("{e}"))

@@ -4,12 +4,13 @@
 //! entry, and `bank` as one table among others. Both evaluators agree.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::build_policy as build;
 use kycrules::date::Date;
-use kycrules::diag;
 use kycrules::eval::{self, Options};
 use kycrules::explain::decompile::{Decompiler, Scope};
 use kycrules::ir::RuleSet;
-use kycrules::source::SourceMap;
 use std::collections::BTreeMap;
 
 const POLICY: &str = r#"policy "t" version "1" languages en, zh
@@ -67,17 +68,6 @@ message m_code { en "yes" zh "是" }
 message m_origin { en "origin {o}" zh "来自{o}" }
 message m_count { en "{n} permits" zh "{n}" }
 "#;
-
-fn build(text: &str) -> Result<RuleSet, String> {
-    let mut sources = SourceMap::default();
-    sources.add("test.rules", text);
-    let compiled = kycrules::policy::build(&sources);
-    let rendered = diag::render_human(&compiled.diagnostics, &sources, false);
-    match compiled.ruleset {
-        Some(rs) if !compiled.diagnostics.iter().any(diag::Diagnostic::is_error) => Ok(rs),
-        _ => Err(rendered),
-    }
-}
 
 fn policy() -> RuleSet {
     build(POLICY).unwrap_or_else(|e| panic!("{e}"))

@@ -2,9 +2,11 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use kycrules::date::Date;
+use kycrules::diag;
 use kycrules::eval::{self, Options};
 use kycrules::ir::RuleSet;
 use kycrules::report::{self, Outcome};
+use kycrules::source::SourceMap;
 use std::sync::OnceLock;
 
 /// The shipped policy, compiled once.
@@ -64,4 +66,17 @@ pub fn cases_from(var: Option<&str>, default: u32) -> u32 {
     var.and_then(|v| v.trim().parse().ok())
         .filter(|&n| n > 0)
         .unwrap_or(default)
+}
+
+/// A policy of one file `test.rules`, compiled; its diagnostics rendered for
+/// humans when it has an error.
+pub fn build_policy(text: &str) -> Result<RuleSet, String> {
+    let mut sources = SourceMap::default();
+    sources.add("test.rules", text);
+    let compiled = kycrules::policy::build(&sources);
+    let rendered = diag::render_human(&compiled.diagnostics, &sources, false);
+    match compiled.ruleset {
+        Some(rs) if !compiled.diagnostics.iter().any(diag::Diagnostic::is_error) => Ok(rs),
+        _ => Err(rendered),
+    }
 }
