@@ -336,7 +336,7 @@ fn the_formatter_migrates_bank_attribute_lines_to_a_table_block() {
     let once = kycrules::fmt::format(0, text).unwrap();
     assert!(
         once.contains(
-            "# Whether the bank supports us.\ntable bank {\n  supported: bool = false\n  \
+            "table bank {\n  # Whether the bank supports us.\n  supported: bool = false\n  \
              # Known, but suspended.\n  suspended: bool = false\n}\n"
         ),
         "{once}"
@@ -506,4 +506,29 @@ fn an_enum_attribute_rejects_other_values_and_suggests() {
     assert!(err.contains("found text"), "{err}");
     let err = build(&ENUM_POLICY.replace("(province | municipality | sar)", "(province | sar | sar)")).unwrap_err();
     assert!(err.contains("enum value `sar` is listed twice"), "{err}");
+}
+
+/// Migrating `bank attribute` lines keeps each comment with its line, inside
+/// the block: the comments above the first line, a comment trailing the last
+/// line, and one trailing a middle line.
+#[test]
+fn the_formatter_migration_keeps_comments_with_their_lines() {
+    let text = "policy \"t\" version \"1\" languages en\nschema { id: text\n card: { bank: bank }? }\n\n\
+                # Bank attributes.\n\
+                # Whether the bank supports us.\nbank attribute supported: bool = false\n\
+                bank attribute tier: decimal = 1  # 1 is the best\n\
+                bank attribute suspended: bool = false  # known, but suspended\n\n\
+                # The one bank.\nbank ZB { name en \"Zed Bank\" supported = true }\n";
+    let once = kycrules::fmt::format(0, text).unwrap();
+    assert!(
+        once.contains(
+            "schema {\n  id: text\n  card: {\n    bank: bank\n  }?\n}\n\n\
+             table bank {\n  # Bank attributes.\n  # Whether the bank supports us.\n  supported: bool = false\n  \
+             tier: decimal = 1  # 1 is the best\n  suspended: bool = false  # known, but suspended\n}\n\n\
+             # The one bank.\nbank ZB {"
+        ),
+        "{once}"
+    );
+    assert_eq!(kycrules::fmt::format(0, &once).unwrap(), once, "idempotent");
+    build(&once).unwrap();
 }
