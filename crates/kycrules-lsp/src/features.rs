@@ -427,7 +427,7 @@ pub fn completion(at: &At) -> Value {
     json!({"isIncomplete": false, "items": out})
 }
 
-/// `bank CMB` / `region Hong Kong`: an entry's table and first name.
+/// `TABLE NAME`: an entry's table and its first name.
 fn entry_detail(table: &str, e: &crate::index::EntryInfo) -> String {
     match &e.name {
         Some(n) => format!("{table} {n}"),

@@ -735,7 +735,7 @@ impl Index {
     }
 }
 
-/// The name of an entry's occurrences: `bank CMB`, `region 81`.
+/// The name of an entry's occurrences: `TABLE CODE`.
 pub fn entry_name(table: &str, code: &str) -> String {
     format!("{table} {code}")
 }
