@@ -715,5 +715,20 @@ fn tables_have_hover_definition_and_completion() {
     let to_entry = s.at(d, id, "\"81\"", 0, 1, json!({}));
     let entry_line = s.text(regions).lines().position(|l| l == "region \"81\" {").unwrap();
     assert_eq!(line_of(&to_entry), (regions_uri, json!(entry_line)));
+
+    // Every position of both files (names in Chinese included) gets an answer.
+    s.open(regions);
+    for file in [id, regions] {
+        let uri = s.uri(file);
+        for (line, l) in s.text(file).lines().enumerate() {
+            for character in (0..=l.encode_utf16().count()).step_by(4) {
+                for method in [h, d, c] {
+                    let pos = json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
+                    let v = s.client.request(method, pos).unwrap();
+                    assert!(v.get("result").is_some(), "{method} at {file}:{line}:{character}: {v}");
+                }
+            }
+        }
+    }
     s.finish();
 }
