@@ -698,7 +698,8 @@ fn tables_have_hover_definition_and_completion() {
 
     // A code compared with `.code`: completion offers the table's codes, and
     // the written code goes to its entry.
-    let text = s.text(id) + "\nlet hong_kong = id_region.code == \"81\"\n";
+    let text =
+        s.text(id) + "\nlet hong_kong = id_region.code == \"81\"\nlet looked_up = region(slice(id, 0, 2)).permit\n";
     std::fs::write(s.dir.join(id), &text).unwrap();
     s.change(id, 2, &text);
     let codes = s.at(c, id, "code == \"81\"", 0, 8, json!({}));
@@ -712,6 +713,8 @@ fn tables_have_hover_definition_and_completion() {
         .find(|i| i["label"] == "\"81\"")
         .cloned();
     assert_eq!(hk.unwrap()["detail"], json!("region Hong Kong"));
+    let after_call = s.at(c, id, "0, 2)).permit", 0, 7, json!({}));
+    assert_eq!(labels(&after_call), ["permit", "code", "known"]);
     let to_entry = s.at(d, id, "\"81\"", 0, 1, json!({}));
     let entry_line = s.text(regions).lines().position(|l| l == "region \"81\" {").unwrap();
     assert_eq!(line_of(&to_entry), (regions_uri, json!(entry_line)));

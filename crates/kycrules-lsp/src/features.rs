@@ -362,7 +362,12 @@ pub fn completion(at: &At) -> Value {
                 }
             }
         }
-        if let Some(t) = prefix_table(at, prefix, word_start) {
+        let table = if prefix.is_empty() {
+            call_table(at, before[..word_start].trim_end())
+        } else {
+            prefix_table(at, prefix, word_start)
+        };
+        if let Some(t) = table {
             entry_fields(ix, &t, &mut out);
         }
         return json!({"isIncomplete": false, "items": out});
@@ -486,6 +491,35 @@ fn entry_codes(at: &At, previous: &str, word_start: usize) -> Option<Vec<Value>>
         })
         .collect();
     (!out.is_empty()).then_some(out)
+}
+
+/// The table a lookup closing just before a `.` names: `region(slice(t, 0, 2)).`.
+fn call_table(at: &At, before: &str) -> Option<String> {
+    let inner = before.strip_suffix(')')?;
+    let mut depth = 1usize;
+    let mut open = None;
+    for (i, ch) in inner.char_indices().rev() {
+        match ch {
+            ')' => depth += 1,
+            '(' => {
+                depth -= 1;
+                if depth == 0 {
+                    open = Some(i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let head = &inner[..open?];
+    let name_start = head
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_ascii_alphanumeric() || *c == '_')
+        .last()
+        .map_or(head.len(), |(i, _)| i);
+    let name = &head[name_start..];
+    at.analysis.index.tables.contains_key(name).then(|| name.to_string())
 }
 
 /// The table of the entry a dotted prefix holds: a field of a table type, a
