@@ -530,3 +530,43 @@ fn cli_fired_shows_only_the_rules_that_fired() {
     assert!(text.contains(&header), "{text}");
     assert_eq!(fired.status.code(), Some(1));
 }
+
+/// A lookup's entry is shown by its code and, in the explanation's language,
+/// its name: `"82" → 82 (Macao)`; the JSON carries the name too.
+#[test]
+fn cli_lookup_shows_the_entry_and_its_name() {
+    let args = [
+        "--policy",
+        "shipped:mainland-resident",
+        "policies/mainland-resident/examples/applications.yaml",
+        "--id",
+        "MR-0002",
+    ];
+    snapshot!(explain_cmd().args(args));
+    let zh = explain_cmd().args(args).args(["--lang", "zh"]).output().unwrap();
+    let zh = String::from_utf8(zh.stdout).unwrap();
+    assert!(zh.contains("id_region = \"82\" → 82 (澳门)"), "{zh}");
+    let out = explain_cmd().args(args).args(["--format", "json"]).output().unwrap();
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut seen = Vec::new();
+    fn walk_json(v: &serde_json::Value, seen: &mut Vec<serde_json::Value>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if m.get("expr") == Some(&serde_json::json!("id_region")) {
+                    seen.push(m["value"].clone());
+                }
+                m.values().for_each(|x| walk_json(x, seen));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk_json(x, seen)),
+            _ => {}
+        }
+    }
+    walk_json(&printed, &mut seen);
+    assert!(!seen.is_empty());
+    for v in seen {
+        assert_eq!(
+            v,
+            serde_json::json!({"type": "bank", "typed": "82", "code": "82", "name": "Macao", "table": "region"})
+        );
+    }
+}

@@ -24,9 +24,25 @@ struct Session {
     dir: PathBuf,
 }
 
+/// A fresh copy of a shipped policy directory (`policies/NAME`), its `.rules` and YAML files.
+fn policy_workspace(name: &str, policy: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kycrules-lsp-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies").join(policy);
+    for f in kycrules::files::collect(&src, &["rules", "yaml"]) {
+        let to = dir.join(f.strip_prefix(&src).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&f, to).unwrap();
+    }
+    dir
+}
+
 impl Session {
     fn start(name: &str, options: Value) -> (Session, Value) {
-        let dir = workspace(name);
+        Session::start_in(workspace(name), options)
+    }
+
+    fn start_in(dir: PathBuf, options: Value) -> (Session, Value) {
         let mut client = Client::start(env!("CARGO_BIN_EXE_kycrules"), &["lsp"]).unwrap();
         let init = client
             .request(
@@ -286,7 +302,7 @@ fn completion_offers_fields_after_a_dot_banks_messages_builtins_and_keywords() {
         result(&card)["items"],
         json!([{"label": "bank", "kind": 5, "detail": "bank"}, {"label": "kind", "kind": 5, "detail": "debit | credit"}])
     );
-    assert_eq!(labels(&bank), ["supported"]);
+    assert_eq!(labels(&bank), ["supported", "code", "known"]);
     assert_eq!(labels(&item), ["kind", "legible"]);
     assert_eq!(
         labels(&message),
@@ -594,4 +610,128 @@ fn a_save_rereads_the_files_that_are_not_open() {
 /// which prints the exact numbers the engine reads (`arbitrary_precision`).
 fn pretty(v: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(v).unwrap()
+}
+
+/// The mainland-resident policy's `table region`: hover, definition and
+/// completion know the table, its entries and its attribute.
+#[test]
+fn tables_have_hover_definition_and_completion() {
+    let (mut s, _) = Session::start_in(policy_workspace("tables", "mainland-resident"), json!({}));
+    let (id, regions) = ("20-id-number.rules", "15-regions.rules");
+    s.open(id);
+    let (h, d, c) = (
+        "textDocument/hover",
+        "textDocument/definition",
+        "textDocument/completion",
+    );
+    let hover = |s: &mut Session, file: &str, needle: &str, nth: usize, delta: usize| {
+        let v = s.at(h, file, needle, nth, delta, json!({}));
+        result(&v)["contents"]["value"].as_str().unwrap_or_default().to_string()
+    };
+    let table = hover(&mut s, id, "region(province)", 0, 2);
+    let attr = hover(&mut s, id, "id_region.permit", 0, 12);
+    let entry = hover(&mut s, regions, "\"81\"", 0, 1);
+    let declared = hover(&mut s, regions, "table region", 0, 7);
+    insta::assert_snapshot!(
+        "tables_hover",
+        format!("{table}\n\n=====\n\n{attr}\n\n=====\n\n{entry}\n\n=====\n\n{declared}")
+    );
+    assert!(table.contains("table region {\n  permit: bool = false\n}"), "{table}");
+    assert!(table.contains("34 entries"), "{table}");
+    assert!(
+        attr.contains("permit: bool = false") && attr.contains("attribute of table `region`"),
+        "{attr}"
+    );
+    assert!(
+        entry.contains("region `81`")
+            && entry.contains("name en: \"Hong Kong\"")
+            && entry.contains("name zh: \"香港\"")
+            && entry.contains("permit = true"),
+        "{entry}"
+    );
+    assert_eq!(declared, table);
+
+    // Definitions: the lookup goes to the table, the attribute to its declaration.
+    let line_of = |v: &Value| {
+        (
+            result(v)[0]["uri"].clone(),
+            result(v)[0]["range"]["start"]["line"].clone(),
+        )
+    };
+    let regions_uri = json!("file:///ROOT/15-regions.rules");
+    assert_eq!(
+        line_of(&s.at(d, id, "region(province)", 0, 2, json!({}))),
+        (regions_uri.clone(), json!(3))
+    );
+    assert_eq!(
+        line_of(&s.at(d, id, "id_region.permit", 0, 12, json!({}))),
+        (regions_uri.clone(), json!(4))
+    );
+
+    // Completion: the entry's fields after `id_region.`, the table as a type
+    // and as a lookup, the codes after `.code == `.
+    let after_dot = s.at(c, id, "id_region.permit", 0, 10, json!({}));
+    assert_eq!(labels(&after_dot), ["permit", "code", "known"]);
+    assert_eq!(
+        result(&after_dot)["items"][0]["detail"],
+        json!("bool, attribute of table `region`")
+    );
+    let type_position = labels(&s.at(c, regions, "permit: bool", 0, 8, json!({})));
+    for want in ["text", "bool", "decimal", "date", "bank", "region"] {
+        assert!(
+            type_position.iter().any(|l| l == want),
+            "no `{want}` in {type_position:?}"
+        );
+    }
+    assert!(!type_position.iter().any(|l| l == "reject"), "{type_position:?}");
+    let anywhere = s.at(c, id, "when not present(id_region)", 0, 5, json!({}));
+    let lookup = result(&anywhere)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["label"] == "region")
+        .cloned();
+    assert_eq!(
+        lookup,
+        Some(json!({"label": "region", "kind": 3, "detail": "region(text) -> region?"}))
+    );
+
+    // A code compared with `.code`: completion offers the table's codes, and
+    // the written code goes to its entry.
+    let text =
+        s.text(id) + "\nlet hong_kong = id_region.code == \"81\"\nlet looked_up = region(slice(id, 0, 2)).permit\n";
+    std::fs::write(s.dir.join(id), &text).unwrap();
+    s.change(id, 2, &text);
+    let codes = s.at(c, id, "code == \"81\"", 0, 8, json!({}));
+    let codes_labels = labels(&codes);
+    assert_eq!(codes_labels.len(), 34, "{codes_labels:?}");
+    assert!(codes_labels.iter().any(|l| l == "\"81\""), "{codes_labels:?}");
+    let hk = result(&codes)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["label"] == "\"81\"")
+        .cloned();
+    assert_eq!(hk.unwrap()["detail"], json!("region Hong Kong"));
+    let after_call = s.at(c, id, "0, 2)).permit", 0, 7, json!({}));
+    assert_eq!(labels(&after_call), ["permit", "code", "known"]);
+    let to_entry = s.at(d, id, "\"81\"", 0, 1, json!({}));
+    let entry_line = s.text(regions).lines().position(|l| l == "region \"81\" {").unwrap();
+    assert_eq!(line_of(&to_entry), (regions_uri, json!(entry_line)));
+
+    // Every position of both files (names in Chinese included) gets an answer.
+    s.open(regions);
+    for file in [id, regions] {
+        let uri = s.uri(file);
+        for (line, l) in s.text(file).lines().enumerate() {
+            for character in (0..=l.encode_utf16().count()).step_by(4) {
+                for method in [h, d, c] {
+                    let pos = json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
+                    let v = s.client.request(method, pos).unwrap();
+                    assert!(v.get("result").is_some(), "{method} at {file}:{line}:{character}: {v}");
+                }
+            }
+        }
+    }
+    s.finish();
 }

@@ -326,7 +326,7 @@ fn the_formatter_migrates_bank_attribute_lines_to_a_table_block() {
     let once = kycrules::fmt::format(0, text).unwrap();
     assert!(
         once.contains(
-            "# Whether the bank supports us.\ntable bank {\n  supported: bool = false\n  \
+            "table bank {\n  # Whether the bank supports us.\n  supported: bool = false\n  \
              # Known, but suspended.\n  suspended: bool = false\n}\n"
         ),
         "{once}"
@@ -411,4 +411,114 @@ fn gen_draws_entries_and_the_schema_lists_their_codes() {
         origin.contains("a region's code, name or alias") && origin.contains("\"81\""),
         "{origin}"
     );
+}
+
+/// An enum-typed attribute: `kind: (province | municipality | sar) = province`.
+const ENUM_POLICY: &str = r#"policy "t" version "1" languages en, zh
+schema {
+  id: text
+  code: text?
+}
+
+table region {
+  kind: (province | municipality | sar) = province
+  zone: north | south = north
+}
+
+region "11" { name en "Capital" name zh "京" kind = municipality }
+region "13" { name en "Plains" name zh "冀" }
+region "81" { name en "Island" name zh "岛" kind = sar zone = south }
+
+let r = region(code)
+
+rule city note { when r.kind == municipality with region = r message m_kind }
+rule not-province note { when r.kind != province and r.zone == south with k = r.kind message m_k }
+rule in-kinds note { when r.kind in [municipality, sar] message m_yes }
+rule count-sar note { when count(x in region: x.kind == sar) == 1 message m_yes }
+
+message m_kind { en "{region}" zh "{region}" }
+message m_yes { en "yes" zh "是" }
+message m_k { en "kind {k}" zh "{k}" }
+"#;
+
+#[test]
+fn an_attribute_may_be_an_enum() {
+    let rs = build(ENUM_POLICY).unwrap_or_else(|e| panic!("{e}"));
+    let capital = fired(&rs, code("11"), "2026-06-01", 0);
+    assert_eq!(
+        capital.keys().collect::<Vec<_>>(),
+        ["city", "count-sar", "in-kinds"],
+        "{capital:?}"
+    );
+    assert_eq!(capital["city"], "Capital");
+    let island = fired(&rs, code("81"), "2026-06-01", 0);
+    assert_eq!(
+        island.keys().collect::<Vec<_>>(),
+        ["count-sar", "in-kinds", "not-province"],
+        "{island:?}"
+    );
+    assert_eq!(island["not-province"], "kind sar");
+    // The default, and an absent entry (its attribute unknown: nothing fires but the count).
+    assert_eq!(
+        fired(&rs, code("13"), "2026-06-01", 0).keys().collect::<Vec<_>>(),
+        ["count-sar"]
+    );
+    assert_eq!(
+        fired(&rs, code("99"), "2026-06-01", 0).keys().collect::<Vec<_>>(),
+        ["count-sar"]
+    );
+    // The formatter keeps the enum (in parentheses) and reads its output back the same.
+    let once = kycrules::fmt::format(0, ENUM_POLICY).unwrap();
+    assert!(
+        once.contains("  kind: (province | municipality | sar) = province\n"),
+        "{once}"
+    );
+    assert!(once.contains("  zone: (north | south) = north\n"), "{once}");
+    assert_eq!(kycrules::fmt::format(0, &once).unwrap(), once, "idempotent");
+    build(&once).unwrap();
+}
+
+#[test]
+fn an_enum_attribute_rejects_other_values_and_suggests() {
+    let err = build(&ENUM_POLICY.replace("kind = municipality", "kind = municipalty")).unwrap_err();
+    assert!(
+        err.contains("`municipalty` is not a value of this enum") && err.contains("did you mean `municipality`?"),
+        "{err}"
+    );
+    let err = build(&ENUM_POLICY.replace("= province\n", "= provinse\n")).unwrap_err();
+    assert!(
+        err.contains("`provinse` is not a value") && err.contains("did you mean `province`?"),
+        "{err}"
+    );
+    let err = build(&ENUM_POLICY.replace("r.kind == municipality", "r.kind == munic")).unwrap_err();
+    assert!(err.contains("munic"), "{err}");
+    let err = build(&ENUM_POLICY.replace("kind = sar", "kind = \"sar\"")).unwrap_err();
+    assert!(err.contains("found text"), "{err}");
+    let err = build(&ENUM_POLICY.replace("(province | municipality | sar)", "(province | sar | sar)")).unwrap_err();
+    assert!(err.contains("enum value `sar` is listed twice"), "{err}");
+}
+
+/// Migrating `bank attribute` lines keeps each comment with its line, inside
+/// the block: the comments above the first line, a comment trailing the last
+/// line, and one trailing a middle line.
+#[test]
+fn the_formatter_migration_keeps_comments_with_their_lines() {
+    let text = "policy \"t\" version \"1\" languages en\nschema { id: text\n card: { bank: bank }? }\n\n\
+                # Bank attributes.\n\
+                # Whether the bank supports us.\nbank attribute supported: bool = false\n\
+                bank attribute tier: decimal = 1  # 1 is the best\n\
+                bank attribute suspended: bool = false  # known, but suspended\n\n\
+                # The one bank.\nbank ZB { name en \"Zed Bank\" supported = true }\n";
+    let once = kycrules::fmt::format(0, text).unwrap();
+    assert!(
+        once.contains(
+            "schema {\n  id: text\n  card: {\n    bank: bank\n  }?\n}\n\n\
+             table bank {\n  # Bank attributes.\n  # Whether the bank supports us.\n  supported: bool = false\n  \
+             tier: decimal = 1  # 1 is the best\n  suspended: bool = false  # known, but suspended\n}\n\n\
+             # The one bank.\nbank ZB {"
+        ),
+        "{once}"
+    );
+    assert_eq!(kycrules::fmt::format(0, &once).unwrap(), once, "idempotent");
+    build(&once).unwrap();
 }

@@ -1,6 +1,6 @@
 //! The answers to the editor's requests, over one project's analysis.
 
-use crate::index::{BUILTINS, Index, KEYWORDS, Kind, Occ};
+use crate::index::{BUILTIN_TYPES, BUILTINS, Index, KEYWORDS, Kind, Occ};
 use crate::project::{Analysis, FileState, Project};
 use kycrules::ast::{self, Item, Literal};
 use kycrules::diag;
@@ -24,7 +24,7 @@ fn token_type(kind: Kind) -> u32 {
     match kind {
         Kind::Field | Kind::BankAttr => 0,
         Kind::Let => 1,
-        Kind::Charset => 2,
+        Kind::Charset | Kind::Table => 2,
         Kind::Pattern => 3,
         Kind::Message => 4,
         Kind::Bank => 5,
@@ -134,7 +134,9 @@ fn describe(at: &At, o: &Occ) -> Option<String> {
             s.push_str(&format!(" declared in the schema at {}", place(a, f.name_span)));
             Some(s)
         }
-        Kind::Let | Kind::Charset | Kind::Pattern | Kind::BankAttr => decl_snippet(o.kind),
+        Kind::Let | Kind::Charset | Kind::Pattern => decl_snippet(o.kind),
+        Kind::BankAttr => attr_hover(a, &o.name),
+        Kind::Table => table_hover(a, &o.name),
         Kind::Builtin => {
             let (_, sig, doc) = BUILTINS.iter().find(|(n, _, _)| *n == o.name)?;
             Some(format!("```kycrules\n{sig}\n```\n\n{doc}"))
@@ -163,8 +165,9 @@ fn describe(at: &At, o: &Occ) -> Option<String> {
                     _ => Vec::new(),
                 })
                 .collect();
+            let (table, code) = o.name.split_once(' ')?;
             items(a).find_map(|i| match i {
-                Item::Entry(b) if b.code.node == o.name => {
+                Item::Entry(b) if b.table.node == table && b.code.node == code => {
                     let of_table: Vec<(&str, String)> = defaults
                         .iter()
                         .filter(|(t, ..)| *t == b.table.node)
@@ -180,6 +183,52 @@ fn describe(at: &At, o: &Occ) -> Option<String> {
             _ => None,
         }),
     }
+}
+
+/// A table's attribute (`table.attribute`): its declaration line and its table.
+fn attr_hover(a: &Analysis, name: &str) -> Option<String> {
+    let (table, attr) = name.split_once('.')?;
+    let decl = items(a).find_map(|i| match i {
+        Item::BankAttr(d) if table == "bank" && d.name.node == attr => Some((d.span, d.name.span)),
+        Item::Table(t) if t.name.node == table => t
+            .attrs
+            .iter()
+            .find(|d| d.name.node == attr)
+            .map(|d| (d.span, d.name.span)),
+        _ => None,
+    })?;
+    Some(format!(
+        "```kycrules\n{}\n```\n\nattribute of table `{table}`, declared at {}",
+        a.sources.snippet(decl.0).trim(),
+        place(a, decl.1)
+    ))
+}
+
+/// A table: its declaration (or its attributes, for a `bank` without one) and its entries.
+fn table_hover(a: &Analysis, name: &str) -> Option<String> {
+    let info = a.index.tables.get(name)?;
+    let decl = items(a).find_map(|i| match i {
+        Item::Table(t) if t.name.node == name => Some(t.span),
+        _ => None,
+    });
+    let mut s = match decl {
+        Some(span) => format!("```kycrules\n{}\n```\n\n", a.sources.snippet(span).trim_end()),
+        None => {
+            let attrs: Vec<String> = info.attrs.iter().map(|(n, t)| format!("{n}: {t}")).collect();
+            format!("```kycrules\ntable {name} {{ {} }}\n```\n\n", attrs.join(" "))
+        }
+    };
+    let codes: Vec<String> = info.entries.keys().take(8).map(|c| format!("`{c}`")).collect();
+    s.push_str(&format!(
+        "table `{name}`: {} entries{}{}\n\nA type, a lookup `{name}(text)` (the entry in force that the text names), a collection `count(x in {name}: ...)`; its entries' `x.code`, `x.known`.",
+        info.entries.len(),
+        if codes.is_empty() { "" } else { ": " },
+        codes.join(", ") + if info.entries.len() > codes.len() { ", ..." } else { "" },
+    ));
+    if let Some(span) = info.decl {
+        s.push_str(&format!("\n\n{}", place(a, span)));
+    }
+    Some(s)
 }
 
 fn bank_hover(a: &Analysis, b: &ast::EntryDecl, defaults: &[(&str, String)]) -> String {
@@ -312,11 +361,14 @@ pub fn completion(at: &At) -> Value {
                     out.push(item(name, 5, &format!("{}{}", f.ty, if f.optional { "?" } else { "" })));
                 }
             }
-            if ix.fields.get(&parent).is_some_and(|f| f.is_bank) {
-                for a in &ix.bank_attrs {
-                    out.push(item(a, 10, "bank attribute"));
-                }
-            }
+        }
+        let table = if prefix.is_empty() {
+            call_table(at, before[..word_start].trim_end())
+        } else {
+            prefix_table(at, prefix, word_start)
+        };
+        if let Some(t) = table {
+            entry_fields(ix, &t, &mut out);
         }
         return json!({"isIncomplete": false, "items": out});
     }
@@ -330,6 +382,19 @@ pub fn completion(at: &At) -> Value {
     if previous.ends_with("fired(") {
         for r in &ix.rules {
             out.push(item(r, 18, "rule"));
+        }
+        return json!({"isIncomplete": false, "items": out});
+    }
+    if let Some(codes) = entry_codes(at, previous, word_start) {
+        return json!({"isIncomplete": false, "items": codes});
+    }
+    if type_position(previous) {
+        for t in BUILTIN_TYPES.iter().filter(|t| **t != "number") {
+            out.push(item(t, 7, "type"));
+        }
+        out.push(item("list of", 14, "keyword"));
+        for t in ix.tables.keys() {
+            out.push(item(t, 7, &format!("table `{t}`: its entries")));
         }
         return json!({"isIncomplete": false, "items": out});
     }
@@ -347,8 +412,13 @@ pub fn completion(at: &At) -> Value {
     for p in &ix.patterns {
         out.push(item(p, 21, "pattern"));
     }
-    for b in &ix.banks {
-        out.push(item(b, 20, "bank"));
+    for (t, info) in &ix.tables {
+        for (code, e) in info.entries.iter().filter(|(_, e)| !e.quoted) {
+            out.push(item(code, 20, &entry_detail(t, e)));
+        }
+    }
+    for t in ix.tables.keys() {
+        out.push(item(t, 3, &format!("{t}(text) -> {t}?")));
     }
     for m in &ix.messages {
         out.push(item(m, 21, "message"));
@@ -360,6 +430,119 @@ pub fn completion(at: &At) -> Value {
         out.push(item(k, 14, "keyword"));
     }
     json!({"isIncomplete": false, "items": out})
+}
+
+/// `TABLE NAME`: an entry's table and its first name.
+fn entry_detail(table: &str, e: &crate::index::EntryInfo) -> String {
+    match &e.name {
+        Some(n) => format!("{table} {n}"),
+        None => table.to_string(),
+    }
+}
+
+/// The fields of a table's entry: its attributes, `code` and `known`.
+fn entry_fields(ix: &Index, table: &str, out: &mut Vec<Value>) {
+    let Some(info) = ix.tables.get(table) else { return };
+    for (a, ty) in &info.attrs {
+        out.push(json!({"label": a, "kind": 10, "detail": format!("{ty}, attribute of table `{table}`")}));
+    }
+    out.push(json!({"label": "code", "kind": 10, "detail": format!("text, the {table} entry's code")}));
+    out.push(json!({"label": "known", "kind": 10, "detail": format!("bool, the text named a {table} entry")}));
+}
+
+/// A schema field's or a table attribute's type follows: `name: ` outside parentheses.
+fn type_position(previous: &str) -> bool {
+    let line = previous.rsplit('\n').next().unwrap_or(previous);
+    line.ends_with(':') && line.matches('(').count() <= line.matches(')').count()
+}
+
+/// After `== ` or `!= `: the codes of the entries the other side's table has
+/// — quoted after `x.code`, bare names after a value of the table.
+fn entry_codes(at: &At, previous: &str, word_start: usize) -> Option<Vec<Value>> {
+    let left = previous
+        .strip_suffix("==")
+        .or_else(|| previous.strip_suffix("!="))?
+        .trim_end();
+    let start = left
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+        .last()
+        .map_or(left.len(), |(i, _)| i);
+    let operand = &left[start..];
+    let before = word_start.saturating_sub(previous.len() - start);
+    let ix = &at.analysis.index;
+    let (table, quoted) = match operand.strip_suffix(".code") {
+        Some(prefix) => (prefix_table(at, prefix, before)?, true),
+        None => (prefix_table(at, operand, before)?, false),
+    };
+    let info = ix.tables.get(&table)?;
+    let out: Vec<Value> = info
+        .entries
+        .iter()
+        .filter(|(_, e)| quoted || !e.quoted)
+        .map(|(code, e)| {
+            let label = if quoted {
+                kycrules::fmt::quote(code)
+            } else {
+                code.clone()
+            };
+            json!({"label": label, "kind": 20, "detail": entry_detail(&table, e)})
+        })
+        .collect();
+    (!out.is_empty()).then_some(out)
+}
+
+/// The table a lookup closing just before a `.` names: `region(slice(t, 0, 2)).`.
+fn call_table(at: &At, before: &str) -> Option<String> {
+    let inner = before.strip_suffix(')')?;
+    let mut depth = 1usize;
+    let mut open = None;
+    for (i, ch) in inner.char_indices().rev() {
+        match ch {
+            ')' => depth += 1,
+            '(' => {
+                depth -= 1;
+                if depth == 0 {
+                    open = Some(i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let head = &inner[..open?];
+    let name_start = head
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_ascii_alphanumeric() || *c == '_')
+        .last()
+        .map_or(head.len(), |(i, _)| i);
+    let name = &head[name_start..];
+    at.analysis.index.tables.contains_key(name).then(|| name.to_string())
+}
+
+/// The table of the entry a dotted prefix holds: a field of a table type, a
+/// let holding an entry, a quantifier's variable over a table or a table-typed list.
+fn prefix_table(at: &At, prefix: &str, before: usize) -> Option<String> {
+    let ix = &at.analysis.index;
+    if let Some(t) = ix.let_tables.get(prefix) {
+        return Some(t.clone());
+    }
+    if !prefix.contains('.')
+        && let Some(text) = at.state.text.get(..before)
+        && let Some(i) = text.rfind(&format!("{prefix} in "))
+    {
+        let list: String = text[i + prefix.len() + 4..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if ix.tables.contains_key(&list) && !ix.fields.contains_key(&list) {
+            return Some(list);
+        }
+    }
+    let path = resolve_prefix(at, prefix, before)?;
+    ix.fields.get(&path)?.table.clone()
 }
 
 /// The field path a dotted prefix names: a field, or a quantifier's variable

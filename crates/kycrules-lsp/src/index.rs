@@ -1,6 +1,7 @@
 //! The name index of a policy: every declaration and every use of a field,
-//! let, charset, pattern, message, bank, bank attribute, rule and built-in
-//! function, with its span, across the policy's files.
+//! let, charset, pattern, message, table, table entry (banks included), table
+//! attribute, rule and built-in function, with its span, across the policy's
+//! files.
 //!
 //! It reads the spanned syntax tree generically: a declaration or expression
 //! form it does not know contributes nothing (no hover, no reference) rather
@@ -17,8 +18,12 @@ pub enum Kind {
     Charset,
     Pattern,
     Message,
+    /// An entry of a table (a bank or another), named `table code`.
     Bank,
+    /// An attribute of a table, named `table.attribute`.
     BankAttr,
+    /// A table: a declaration, a type, a lookup `region(text)`, a collection.
+    Table,
     Rule,
     Builtin,
 }
@@ -47,9 +52,43 @@ pub struct FieldInfo {
     pub ty: String,
     pub optional: bool,
     pub sensitive: bool,
-    pub is_bank: bool,
+    /// The table whose entry the field holds (`bank`, `region`), if any.
+    pub table: Option<String>,
     pub name_span: Span,
 }
+
+/// A table: `bank` (always there, table 0) or one a `table` declares.
+#[derive(Debug, Clone, Default)]
+pub struct TableInfo {
+    /// The name in its `table` declaration (none for a `bank` without one).
+    pub decl: Option<Span>,
+    /// Attribute name to its type as written.
+    pub attrs: BTreeMap<String, String>,
+    pub entries: BTreeMap<String, EntryInfo>,
+}
+
+/// An entry of a table, for completion.
+#[derive(Debug, Clone, Default)]
+pub struct EntryInfo {
+    /// Written as a quoted text (`"11"`): no bare constant, only a `.code` or a lookup's text.
+    pub quoted: bool,
+    /// Its first name, for the completion's detail.
+    pub name: Option<String>,
+}
+
+/// What a quantifier's variable is bound to.
+#[derive(Debug, Clone)]
+enum Bound {
+    /// The items of a list field (its path).
+    List(String),
+    /// The entries of a table.
+    Table(String),
+    /// Anything else.
+    Other,
+}
+
+/// The built-in type names, which are not tables.
+pub const BUILTIN_TYPES: &[&str] = &["text", "bool", "decimal", "number", "date"];
 
 /// The built-in functions of the language: name, signature, what it does.
 pub const BUILTINS: &[(&str, &str, &str)] = &[
@@ -228,8 +267,9 @@ pub struct Index {
     pub lets: BTreeSet<String>,
     pub charsets: BTreeSet<String>,
     pub patterns: BTreeSet<String>,
-    pub banks: BTreeSet<String>,
-    pub bank_attrs: BTreeSet<String>,
+    pub tables: BTreeMap<String, TableInfo>,
+    /// The table of the entry a `let` holds, when it holds one.
+    pub let_tables: BTreeMap<String, String>,
     pub messages: BTreeSet<String>,
     pub rules: BTreeSet<String>,
 }
@@ -237,9 +277,30 @@ pub struct Index {
 impl Index {
     pub fn new(files: &[&ast::File], sources: &SourceMap) -> Self {
         let mut ix = Index::default();
+        ix.tables.entry("bank".to_string()).or_default();
         for f in files {
             for item in &f.items {
                 ix.declare(item);
+            }
+        }
+        // The table of each let's entry; a let may name one declared after it.
+        let lets: Vec<&ast::LetDecl> = files
+            .iter()
+            .flat_map(|f| f.items.iter())
+            .filter_map(|i| match i {
+                Item::Let(d) => Some(d),
+                _ => None,
+            })
+            .collect();
+        for _ in 0..lets.len().min(64) {
+            let before = ix.let_tables.len();
+            for d in &lets {
+                if let Some(t) = ix.table_of(&d.value, &[]) {
+                    ix.let_tables.insert(d.name.node.clone(), t);
+                }
+            }
+            if ix.let_tables.len() == before {
+                break;
             }
         }
         for f in files {
@@ -281,20 +342,36 @@ impl Index {
         match item {
             Item::Schema(s) => self.schema(&s.node, ""),
             Item::BankAttr(d) => {
-                self.bank_attrs.insert(d.name.node.clone());
-                self.push(Kind::BankAttr, &d.name.node, d.name.span, true);
+                let info = self.tables.entry("bank".to_string()).or_default();
+                info.attrs.insert(d.name.node.clone(), d.ty.node.clone());
+                self.push(Kind::BankAttr, format!("bank.{}", d.name.node), d.name.span, true);
             }
-            // A table's attributes are indexed as bank attributes are, and
-            // entries of every table as banks are.
             Item::Table(t) => {
+                let info = self.tables.entry(t.name.node.clone()).or_default();
+                info.decl = Some(t.name.span);
                 for d in &t.attrs {
-                    self.bank_attrs.insert(d.name.node.clone());
-                    self.push(Kind::BankAttr, &d.name.node, d.name.span, true);
+                    info.attrs.insert(d.name.node.clone(), d.ty.node.clone());
+                }
+                self.push(Kind::Table, &t.name.node, t.name.span, true);
+                for d in &t.attrs {
+                    self.push(
+                        Kind::BankAttr,
+                        format!("{}.{}", t.name.node, d.name.node),
+                        d.name.span,
+                        true,
+                    );
                 }
             }
             Item::Entry(d) => {
-                self.banks.insert(d.code.node.clone());
-                self.push(Kind::Bank, &d.code.node, d.code.span, true);
+                let info = self.tables.entry(d.table.node.clone()).or_default();
+                info.entries.insert(
+                    d.code.node.clone(),
+                    EntryInfo {
+                        quoted: d.quoted,
+                        name: d.names.first().and_then(|(_, ns)| ns.first()).map(|n| n.node.clone()),
+                    },
+                );
+                self.push(Kind::Bank, entry_name(&d.table.node, &d.code.node), d.code.span, true);
             }
             Item::Charset(d) => {
                 self.charsets.insert(d.name.node.clone());
@@ -323,9 +400,17 @@ impl Index {
     fn schema(&mut self, rec: &ast::RecordType, prefix: &str) {
         for f in &rec.fields {
             let path = join(prefix, &f.name.node);
-            let mut ty = &f.ty.node;
+            let (mut ty, mut ty_span) = (&f.ty.node, f.ty.span);
             while let TypeExpr::List(inner) = ty {
-                ty = &inner.node;
+                (ty, ty_span) = (&inner.node, inner.span);
+            }
+            // A bank, or an entry of another table: any named type but the built-in ones.
+            let table = match ty {
+                TypeExpr::Named(n) if !BUILTIN_TYPES.contains(&n.as_str()) => Some(n.clone()),
+                _ => None,
+            };
+            if let Some(t) = &table {
+                self.push(Kind::Table, t, ty_span, false);
             }
             self.fields.insert(
                 path.clone(),
@@ -333,9 +418,7 @@ impl Index {
                     ty: type_text(&f.ty.node),
                     optional: f.optional,
                     sensitive: f.sensitive,
-                    // A bank, or an entry of another table: any named type but the built-in ones.
-                    is_bank: matches!(ty, TypeExpr::Named(n)
-                        if !matches!(n.as_str(), "text" | "bool" | "decimal" | "number" | "date")),
+                    table,
                     name_span: f.name.span,
                 },
             );
@@ -347,11 +430,12 @@ impl Index {
     }
 
     fn uses(&mut self, item: &Item) {
-        let mut scope = Vec::new();
+        let mut scope: Vec<(String, Bound)> = Vec::new();
         match item {
             Item::Entry(d) => {
+                self.push(Kind::Table, &d.table.node, d.table.span, false);
                 for (attr, _) in &d.attrs {
-                    self.push(Kind::BankAttr, &attr.node, attr.span, false);
+                    self.attr(&d.table.node, attr);
                 }
             }
             Item::Charset(d) => {
@@ -437,31 +521,45 @@ impl Index {
         }
     }
 
-    /// A path: a bound variable's item, a let, a field (and a bank attribute
-    /// after a bank field), a charset, a pattern or a bank code.
-    fn path(&mut self, idents: &[ast::Ident], scope: &[(String, Option<String>)]) {
+    /// A path: a bound variable's item, a let, a field (and a table attribute
+    /// after a field, let or variable holding an entry), a charset, a pattern,
+    /// a table or an entry's bare code.
+    fn path(&mut self, idents: &[ast::Ident], scope: &[(String, Bound)]) {
         let Some(first) = idents.first() else { return };
         let (mut base, rest) = match scope.iter().rev().find(|(v, _)| *v == first.node) {
-            Some((_, Some(list))) => (list.clone(), &idents[1..]),
-            Some((_, None)) => return,
-            None if idents.len() == 1 && self.lets.contains(&first.node) => {
+            Some((_, Bound::List(list))) => (list.clone(), &idents[1..]),
+            Some((_, Bound::Table(t))) => {
+                if let Some(a) = idents.get(1) {
+                    let t = t.clone();
+                    self.attr(&t, a);
+                }
+                return;
+            }
+            Some((_, Bound::Other)) => return,
+            None if self.lets.contains(&first.node)
+                && (idents.len() == 1 || !self.fields.contains_key(&first.node)) =>
+            {
                 self.push(Kind::Let, &first.node, first.span, false);
+                if let (Some(t), Some(a)) = (self.let_tables.get(&first.node).cloned(), idents.get(1)) {
+                    self.attr(&t, a);
+                }
                 return;
             }
             None if !self.fields.contains_key(&first.node) => {
                 if idents.len() == 1 {
                     let name = &first.node;
-                    let kind = if self.charsets.contains(name) {
-                        Some(Kind::Charset)
+                    if self.charsets.contains(name) {
+                        self.push(Kind::Charset, name, first.span, false);
                     } else if self.patterns.contains(name) {
-                        Some(Kind::Pattern)
-                    } else if self.banks.contains(name) {
-                        Some(Kind::Bank)
-                    } else {
-                        None
-                    };
-                    if let Some(k) = kind {
-                        self.push(k, name, first.span, false);
+                        self.push(Kind::Pattern, name, first.span, false);
+                    } else if self
+                        .tables
+                        .get(name)
+                        .is_some_and(|t| t.decl.is_some() || name == "bank")
+                    {
+                        self.push(Kind::Table, name, first.span, false);
+                    } else if let Some(t) = self.entry_table(name) {
+                        self.push(Kind::Bank, entry_name(&t, name), first.span, false);
                     }
                 }
                 return;
@@ -469,33 +567,116 @@ impl Index {
             None => (String::new(), idents),
         };
         for id in rest {
-            let bank_before = self.fields.get(&base).is_some_and(|f| f.is_bank);
+            let table_before = self.fields.get(&base).and_then(|f| f.table.clone());
             let path = join(&base, &id.node);
             if self.fields.contains_key(&path) {
                 self.push(Kind::Field, &path, id.span, false);
                 base = path;
             } else {
-                if bank_before && self.bank_attrs.contains(&id.node) {
-                    self.push(Kind::BankAttr, &id.node, id.span, false);
+                if let Some(t) = table_before {
+                    self.attr(&t, id);
                 }
                 return;
             }
         }
     }
 
-    fn expr(&mut self, e: &Expr, scope: &mut Vec<(String, Option<String>)>) {
+    /// The first table with an entry whose code is the bare name.
+    fn entry_table(&self, name: &str) -> Option<String> {
+        self.tables
+            .iter()
+            .find(|(_, t)| t.entries.get(name).is_some_and(|e| !e.quoted))
+            .map(|(n, _)| n.clone())
+    }
+
+    /// A use of a table's attribute, when the table has it.
+    fn attr(&mut self, table: &str, id: &ast::Ident) {
+        if self.tables.get(table).is_some_and(|t| t.attrs.contains_key(&id.node)) {
+            self.push(Kind::BankAttr, format!("{table}.{}", id.node), id.span, false);
+        }
+    }
+
+    /// The table of the entry an expression holds: a lookup, a field of a
+    /// table type, a let holding an entry, a variable over a table.
+    fn table_of(&self, e: &Expr, scope: &[(String, Bound)]) -> Option<String> {
+        match &e.node {
+            ExprKind::Call(name, args) if args.len() == 1 && self.tables.contains_key(&name.node) => {
+                Some(name.node.clone())
+            }
+            ExprKind::Path(p) => self.path_table(p, scope),
+            _ => None,
+        }
+    }
+
+    fn path_table(&self, p: &[ast::Ident], scope: &[(String, Bound)]) -> Option<String> {
+        let first = p.first()?;
+        match scope.iter().rev().find(|(v, _)| *v == first.node) {
+            Some((_, Bound::Table(t))) if p.len() == 1 => return Some(t.clone()),
+            Some((_, Bound::Table(_) | Bound::Other)) => return None,
+            _ => {}
+        }
+        if p.len() == 1
+            && let Some(t) = self.let_tables.get(&first.node)
+        {
+            return Some(t.clone());
+        }
+        let path = self.resolve(p, scope)?;
+        self.fields.get(&path)?.table.clone()
+    }
+
+    /// The table whose `.code` an expression reads (`region(t).code`, `origin.code`).
+    fn code_of(&self, e: &Expr, scope: &[(String, Bound)]) -> Option<String> {
+        match &e.node {
+            ExprKind::Member(x, ids) if ids.len() == 1 && ids[0].node == "code" => self.table_of(x, scope),
+            ExprKind::Path(p) if p.len() >= 2 && p.last().is_some_and(|l| l.node == "code") => {
+                self.path_table(&p[..p.len() - 1], scope)
+            }
+            _ => None,
+        }
+    }
+
+    /// A quoted text naming an entry's code of `table`: a use of that entry.
+    fn code_text(&mut self, table: &str, e: &Expr) {
+        if let ExprKind::Literal(ast::Literal::Text(code)) = &e.node
+            && self.tables.get(table).is_some_and(|t| t.entries.contains_key(code))
+        {
+            self.push(Kind::Bank, entry_name(table, code), e.span, false);
+        }
+    }
+
+    fn expr(&mut self, e: &Expr, scope: &mut Vec<(String, Bound)>) {
         match &e.node {
             ExprKind::Path(p) => self.path(p, scope),
             ExprKind::RuleRef(r) => self.push(Kind::Rule, r, e.span, false),
             ExprKind::List(items) => items.iter().for_each(|i| self.expr(i, scope)),
-            ExprKind::Not(x) | ExprKind::Member(x, _) => self.expr(x, scope),
-            ExprKind::Binary(_, a, b) => {
+            ExprKind::Not(x) => self.expr(x, scope),
+            ExprKind::Member(x, ids) => {
+                self.expr(x, scope);
+                if let (Some(t), Some(a)) = (self.table_of(x, scope), ids.first()) {
+                    self.attr(&t, a);
+                }
+            }
+            ExprKind::Binary(op, a, b) => {
                 self.expr(a, scope);
                 self.expr(b, scope);
+                // `region(t).code == "81"`: the text names an entry.
+                if matches!(op, ast::BinOp::Eq | ast::BinOp::Ne) {
+                    if let Some(t) = self.code_of(a, scope) {
+                        self.code_text(&t, b);
+                    } else if let Some(t) = self.code_of(b, scope) {
+                        self.code_text(&t, a);
+                    }
+                }
             }
             ExprKind::Call(name, args) => {
                 if BUILTINS.iter().any(|(n, _, _)| *n == name.node) {
                     self.push(Kind::Builtin, &name.node, name.span, false);
+                } else if self.tables.contains_key(&name.node) && args.len() == 1 {
+                    // A lookup: `region("81")` names an entry by its code.
+                    self.push(Kind::Table, &name.node, name.span, false);
+                    if let Some(a) = args.first() {
+                        self.code_text(&name.node.clone(), a);
+                    }
                 }
                 for a in args {
                     // A rule id without a hyphen reads as a path: `fired(adult)`.
@@ -519,11 +700,19 @@ impl Index {
                     false,
                 );
                 self.expr(list, scope);
-                let list_path = match &list.node {
-                    ExprKind::Path(p) => self.resolve(p, scope),
-                    _ => None,
+                let bound = match &list.node {
+                    ExprKind::Path(p) => match self.resolve(p, scope) {
+                        Some(path) => Bound::List(path),
+                        None => match p.as_slice() {
+                            [t] if self.tables.contains_key(&t.node) && !self.lets.contains(&t.node) => {
+                                Bound::Table(t.node.clone())
+                            }
+                            _ => Bound::Other,
+                        },
+                    },
+                    _ => Bound::Other,
                 };
-                scope.push((var.node.clone(), list_path));
+                scope.push((var.node.clone(), bound));
                 self.expr(body, scope);
                 scope.pop();
             }
@@ -532,10 +721,11 @@ impl Index {
     }
 
     /// The field path a path names, if it names a field.
-    fn resolve(&self, idents: &[ast::Ident], scope: &[(String, Option<String>)]) -> Option<String> {
+    fn resolve(&self, idents: &[ast::Ident], scope: &[(String, Bound)]) -> Option<String> {
         let first = idents.first()?;
         let (mut base, rest) = match scope.iter().rev().find(|(v, _)| *v == first.node) {
-            Some((_, list)) => (list.clone()?, &idents[1..]),
+            Some((_, Bound::List(list))) => (list.clone(), &idents[1..]),
+            Some(_) => return None,
             None => (String::new(), idents),
         };
         for id in rest {
@@ -543,6 +733,11 @@ impl Index {
         }
         self.fields.contains_key(&base).then_some(base)
     }
+}
+
+/// The name of an entry's occurrences: `TABLE CODE`.
+pub fn entry_name(table: &str, code: &str) -> String {
+    format!("{table} {code}")
 }
 
 fn join(prefix: &str, name: &str) -> String {

@@ -97,7 +97,10 @@ pub enum Literal {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttrDecl {
     pub name: Ident,
+    /// The type as written; an enum's normalised to `(a | b)`.
     pub ty: Ident,
+    /// An enum type's values (`kind: (province | municipality) = province`), else empty.
+    pub values: Vec<Ident>,
     pub default: Spanned<Literal>,
     pub span: Span,
 }

@@ -109,6 +109,8 @@ pub fn migrate(mut file: ast::File) -> ast::File {
         return file;
     };
     let span = a.span.to(z.span);
+    // The name's span is the first line's: how `Builder::table` tells a
+    // migrated block (whose comments stay with their lines) from a written one.
     let name = crate::source::Spanned::new("bank".to_owned(), a.span);
     file.items
         .insert(first, Item::Table(ast::TableDecl { name, attrs, span }));
@@ -258,7 +260,27 @@ impl Builder<'_> {
             })
             .collect();
         let head = Doc::text(format!("table {}", t.name.node));
-        self.tree.block(span, head, children, "}".into())
+        let id = self.tree.block(span, head, children, "}".into());
+        // (Spans compare equal whatever they cover: compare the ranges.)
+        if t.attrs.first().is_some_and(|a| range(a.span) == range(t.name.span)) {
+            // Migrated `bank attribute` lines: the block reaches from the
+            // comment lines right above the first line to the end of the
+            // last line, so those comments go before the first attribute and
+            // the last line's trailing comment stays on it, inside the block.
+            let src = self.src();
+            let mut start = src[..span.0].rfind('\n').map_or(0, |i| i + 1);
+            while let Some(prev_end) = start.checked_sub(1) {
+                let prev_start = src[..prev_end].rfind('\n').map_or(0, |i| i + 1);
+                if !src[prev_start..prev_end].trim_start().starts_with('#') {
+                    break;
+                }
+                start = prev_start;
+            }
+            let end = src[span.1..].find('\n').map_or(src.len(), |i| span.1 + i);
+            // From the line break before, so the first comment is inside too.
+            self.tree.nodes[id].ranges = vec![(start.saturating_sub(1), end)];
+        }
+        id
     }
 
     fn bank(&mut self, b: &ast::EntryDecl, span: (usize, usize)) -> usize {

@@ -2,7 +2,7 @@
 //!
 //! [`lint`] reads the spanned syntax tree of a policy that compiled without
 //! error, and its [`RuleSet`], and returns warnings with the codes `W0001` to
-//! `W0011` (documented in [`diag::CODES`]). Each lint is sound in the sense that
+//! `W0013` (documented in [`diag::CODES`]). Each lint is sound in the sense that
 //! matters to its reader: a warning names something that is really unused,
 //! ambiguous, constant or contradictory; where the analysis cannot tell, it
 //! stays silent.
@@ -23,6 +23,7 @@
 mod absent;
 mod dates;
 mod logic;
+mod tables;
 mod uses;
 
 use crate::ast::{self, Item};
@@ -78,6 +79,7 @@ pub fn lint(files: &[ast::File], rs: &RuleSet, sources: &SourceMap) -> Vec<Diagn
     empty_sets(&decls, rs, &used, &mut out);
     dates::fixed_date_comparisons(&decls, &mut out);
     absent::arithmetic_on_absent(&decls, &names, rs, &mut out);
+    tables::tables(files, rs, &mut out);
     let mut allows = allow_comments(sources);
     out.retain(|d| !allowed(d, sources, &mut allows));
     // W0004 and W0007 are not looked for when the use analysis was cut short;
@@ -99,7 +101,7 @@ pub fn lint(files: &[ast::File], rs: &RuleSet, sources: &SourceMap) -> Vec<Diagn
                 .with_help("the warning no longer occurs: remove the code from the comment, or the comment")
         } else {
             d.with_label("not a lint code")
-                .with_help("lint codes are W0001 to W0011 (`kycrules codes`)")
+                .with_help("lint codes are W0001 to W0013 (`kycrules codes`)")
         });
     }
     diag::sort(&mut out);

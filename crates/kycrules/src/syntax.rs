@@ -223,6 +223,7 @@ fn friendly(rule: Rule) -> &'static str {
         Rule::kw_bank | Rule::bank_attr_decl => "`bank`",
         Rule::kw_table | Rule::table_decl => "`table`",
         Rule::table_attr => "a table attribute `name: type = default`",
+        Rule::attr_enum => "an enum `(a | b)`",
         Rule::entry_decl => "a table entry `table CODE { ... }`",
         Rule::decl_keyword => "a declaration keyword",
         Rule::kw_attribute => "`attribute`",
@@ -471,6 +472,8 @@ impl Lower {
             Rule::date => Literal::Date(p.as_str().to_string()),
             Rule::number => Literal::Number(p.as_str().to_string()),
             Rule::boolean => Literal::Bool(p.as_str() == "true"),
+            // An enum value: an attribute's default or an entry's value.
+            Rule::ident => Literal::Name(p.as_str().to_string()),
             _ => Literal::Text(self.lower_text(p).node),
         };
         Spanned::new(lit, span)
@@ -529,14 +532,27 @@ impl Lower {
             .into_inner()
             .filter(|p| !matches!(p.as_rule(), Rule::kw_bank | Rule::kw_attribute));
         let name = self.ident(inner.next()?);
-        let ty = self.ident(inner.next()?);
+        let (ty, values) = self.attr_type(inner.next()?);
         let default = self.lower_literal(inner.next()?);
         Some(AttrDecl {
             name,
             ty,
+            values,
             default,
             span,
         })
+    }
+
+    /// An attribute's type: a name, or an enum written `(a | b | c)` (its
+    /// values, the type's text normalised to that form).
+    fn attr_type(&mut self, pair: Pair<Rule>) -> (Ident, Vec<Ident>) {
+        if pair.as_rule() != Rule::attr_enum {
+            return (self.ident(pair), Vec::new());
+        }
+        let span = self.span(&pair);
+        let values: Vec<Ident> = pair.into_inner().map(|p| self.ident(p)).collect();
+        let names: Vec<&str> = values.iter().map(|v| v.node.as_str()).collect();
+        (Ident::new(format!("({})", names.join(" | ")), span), values)
     }
 
     fn lower_table(&mut self, pair: Pair<Rule>) -> Option<TableDecl> {
@@ -548,11 +564,12 @@ impl Lower {
             let a_span = self.span(&a);
             let mut parts = a.into_inner();
             let name = self.ident(parts.next()?);
-            let ty = self.ident(parts.next()?);
+            let (ty, values) = self.attr_type(parts.next()?);
             let default = self.lower_literal(parts.next()?);
             attrs.push(AttrDecl {
                 name,
                 ty,
+                values,
                 default,
                 span: a_span,
             });

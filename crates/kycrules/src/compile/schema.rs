@@ -135,7 +135,12 @@ impl Compiler<'_> {
                                 format!("`{n}` is not a value of this enum"),
                                 lit.span,
                             )
-                            .with_help(format!("expected one of {}", values.join(", "))),
+                            .with_help(
+                                match suggest(n, values.iter().map(String::as_str)) {
+                                    Some(h) => format!("did you mean `{h}`? (one of {})", values.join(", ")),
+                                    None => format!("expected one of {}", values.join(", ")),
+                                },
+                            ),
                         );
                         return None;
                     }
@@ -356,6 +361,22 @@ impl Compiler<'_> {
             }
             self.attr_spans.insert(key, d.name.span);
             let ty = match d.ty.node.as_str() {
+                _ if !d.values.is_empty() => {
+                    let mut names: Vec<String> = Vec::new();
+                    for v in &d.values {
+                        if names.contains(&v.node) {
+                            self.diags.push(Diagnostic::error(
+                                diag::DUPLICATE,
+                                format!("enum value `{}` is listed twice", v.node),
+                                v.span,
+                            ));
+                        } else {
+                            names.push(v.node.clone());
+                        }
+                    }
+                    self.schema.enums.push(names);
+                    Type::Enum(u32::try_from(self.schema.enums.len() - 1).unwrap_or(u32::MAX))
+                }
                 "text" => Type::Text,
                 "bool" => Type::Bool,
                 "decimal" => Type::Number,
@@ -367,7 +388,7 @@ impl Compiler<'_> {
                             format!("unknown attribute type `{other}`"),
                             d.ty.span,
                         )
-                        .with_help("a table attribute is `text`, `bool`, `decimal` or `date`"),
+                        .with_help("a table attribute is `text`, `bool`, `decimal`, `date` or an enum `(a | b)`"),
                     );
                     continue;
                 }

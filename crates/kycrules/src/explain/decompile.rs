@@ -295,6 +295,13 @@ impl<'a> Decompiler<'a> {
         crate::eval::entry_code(self.rs, t, id).unwrap_or("?")
     }
 
+    /// An entry's display name in a language (`Table::display`), none when it has no name.
+    pub fn entry_name(&self, t: u32, id: u32, lang: usize) -> Option<&'a str> {
+        let table = self.rs.table(t)?;
+        let entry = table.list.get(id as usize)?;
+        (!entry.names.iter().all(Vec::is_empty)).then(|| table.display(id, lang))
+    }
+
     pub fn table_name(&self, t: u32) -> &'a str {
         self.rs.table(t).map_or("?", |t| t.name.as_str())
     }

@@ -172,11 +172,14 @@ pub enum Shown {
     Enum {
         value: String,
     },
-    /// A table entry (a bank, a region) as typed, and the code of the
-    /// declared entry it names; `table` is left out for banks.
+    /// A table entry (a bank, a region) as typed, and the code and display
+    /// name (in the explanation's language) of the declared entry it names;
+    /// `table` is left out for banks.
     Bank {
         typed: String,
         code: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
         #[serde(skip_serializing_if = "is_bank")]
         table: String,
     },
@@ -198,9 +201,18 @@ impl fmt::Display for Shown {
             Shown::Bool { value } => write!(f, "{value}"),
             Shown::Text { value, .. } => f.write_str(&decompile::quote(value)),
             Shown::Number { value } | Shown::Date { value } | Shown::Enum { value } => f.write_str(value),
-            Shown::Bank { typed, code, table } => match code {
-                Some(c) => write!(f, "{} → {c}", decompile::quote(typed)),
-                None => write!(f, "{} → unknown {table}", decompile::quote(typed)),
+            Shown::Bank {
+                typed,
+                code,
+                name,
+                table,
+            } => match (code, name) {
+                // The name only when it says more than what was typed.
+                (Some(c), Some(n)) if !n.trim().eq_ignore_ascii_case(typed.trim()) && n != c => {
+                    write!(f, "{} → {c} ({n})", decompile::quote(typed))
+                }
+                (Some(c), _) => write!(f, "{} → {c}", decompile::quote(typed)),
+                (None, _) => write!(f, "{} → unknown {table}", decompile::quote(typed)),
             },
             Shown::Record => f.write_str("(present)"),
             Shown::List { len: 0 } => f.write_str("(empty list)"),
@@ -219,6 +231,7 @@ impl Shown {
                 typed,
                 code: None,
                 table,
+                ..
             } => format!("{} (unknown {table})", decompile::quote(typed)),
             other => other.to_string(),
         }
@@ -252,9 +265,7 @@ pub fn explain(rs: &RuleSet, record: &Record, id: Option<&str>, source: &str, op
         .map(|r| r.id.clone())
         .collect();
     let next_step_trace = match decision.decision {
-        DecisionKind::Accept | DecisionKind::Review => {
-            Tracer::new(&mut ev, rs, opts.show_pii, opts.eval.as_of).next_steps()
-        }
+        DecisionKind::Accept | DecisionKind::Review => Tracer::new(&mut ev, rs, opts.show_pii, opts.eval).next_steps(),
         _ => Vec::new(),
     };
     let fired = rules.iter().filter(|r| r.fired).map(|r| r.id.clone()).collect();
@@ -284,7 +295,7 @@ pub fn explain(rs: &RuleSet, record: &Record, id: Option<&str>, source: &str, op
 /// Traces rule `i`; also records whether it fired, for later `fired(...)`.
 fn rule_trace<'a>(rs: &'a RuleSet, rule: &'a Rule, ev: &mut Evaluator<'a>, i: usize, opts: Options) -> RuleTrace {
     let fires = ev.rule_fires(i);
-    let mut t = Tracer::new(ev, rs, opts.show_pii, opts.eval.as_of);
+    let mut t = Tracer::new(ev, rs, opts.show_pii, opts.eval);
     let in_force = rule.validity.holds(opts.eval.as_of);
     let mut status = Status::NotInForce;
     let given = rule.guard.as_ref().map(|g| {

@@ -11,7 +11,7 @@ use super::decompile::{Decompiler, Scope, cmp_str};
 use super::{MessageTrace, Node, Shown, StepTrace};
 use crate::ast::Quantifier;
 use crate::date::Date;
-use crate::eval::{Evaluator, Value};
+use crate::eval::{Evaluator, Options, Value};
 use crate::ir::{Builtin, CExpr, Rule, RuleSet, Type};
 use crate::text;
 use std::cmp::Ordering;
@@ -27,19 +27,22 @@ pub(super) struct Tracer<'a, 'e> {
     scope: Scope,
     show_pii: bool,
     as_of: Date,
+    /// The language entries are named in.
+    lang: usize,
     /// How many `let` definitions deep the trace is; only the first is expanded.
     in_let: usize,
     depth: usize,
 }
 
 impl<'a, 'e> Tracer<'a, 'e> {
-    pub fn new(ev: &'e mut Evaluator<'a>, rs: &'a RuleSet, show_pii: bool, as_of: Date) -> Self {
+    pub fn new(ev: &'e mut Evaluator<'a>, rs: &'a RuleSet, show_pii: bool, opts: Options) -> Self {
         Tracer {
             ev,
             dc: Decompiler::new(rs),
             scope: Scope::new(),
             show_pii,
-            as_of,
+            as_of: opts.as_of,
+            lang: opts.lang,
             in_let: 0,
             depth: 0,
         }
@@ -382,6 +385,9 @@ impl<'a, 'e> Tracer<'a, 'e> {
             Value::Entry(t, id, typed) => Shown::Bank {
                 typed: hide(typed),
                 code: id.map(|i| self.dc.entry_code(*t, i).to_string()),
+                name: id
+                    .and_then(|i| self.dc.entry_name(*t, i, self.lang))
+                    .map(str::to_string),
                 table: self.dc.table_name(*t).to_string(),
             },
             Value::Record(_) => Shown::Record,
