@@ -159,9 +159,9 @@ enum CPiece {
     EnumHole(Val, u32),
 }
 
-/// A text built-in's value, kept for the rest of an evaluation (the
-/// name-charset message computes `first_outside(name, name_chars)` for its
-/// condition and again for each placeholder).
+/// A text built-in's value, kept for the rest of an evaluation (a message
+/// may compute the same `first_outside(...)` for its condition and again for
+/// each placeholder).
 #[derive(Debug, Default)]
 enum Memo<'a> {
     /// Not computed yet in this evaluation.
