@@ -157,6 +157,12 @@ fn condition() -> impl Strategy<Value = String> {
             "extra_name == \"john smith\"",
             "char_name(first_outside(applicant.name, name_chars)) == \"U+2022 BULLET\"",
             "present(confusable_hint(first_outside(applicant.name, name_chars)))",
+            "char_code(first_outside(applicant.name, name_chars)) == \"U+2022\"",
+            "first_outside(lower(applicant.name), \"abcdefghijklmnopqrstuvwxyz \") == \"-\"",
+            "present(first_outside(applicant.phone, phone_chars))",
+            "confusable_hint(first_outside(nfc(applicant.name), name_chars)) == \"·\"",
+            "length(char_name(first_outside(trim(applicant.name), \"abc\"))) > 12",
+            "char_name(first_outside(applicant.name, name_chars)) == char_name(first_outside(nfc(applicant.name), name_chars))",
             "fired(phone-mainland)",
             "fired(card-number-luhn)",
             "1 < 2",
@@ -185,6 +191,7 @@ fn message() -> impl Strategy<Value = &'static str> {
             "Extra {extra_name} / {verification.deposited}.",
             "Extra {bank_card.bank.code}.",
             "Extra {extra_flag}: {review.outcome}, {review.reason}.",
+            "Extra {char} / {instead} / {char} / {code}.",
         ][..],
     )
 }
@@ -196,8 +203,17 @@ fn extended(rules: &[(String, &str, String, &str)]) -> RuleSet {
         "let extra_name = trim(lower(applicant.name))\nlet extra_flag = length(extra_name) > 3 or present(review)\n",
     );
     for (i, (cond, outcome, guard, msg)) in rules.iter().enumerate() {
+        // The character built-ins as the name-charset rule shows them: each
+        // placeholder computes `first_outside` again.
+        let with = if msg.contains("{char}") {
+            "  with char = char_name(first_outside(applicant.name, name_chars))\n  \
+             with instead = confusable_hint(first_outside(applicant.name, name_chars))\n  \
+             with code = char_code(first_outside(nfc(applicant.name), name_chars))\n"
+        } else {
+            ""
+        };
         text.push_str(&format!(
-            "rule extra-{i} {outcome} {{\n  on id\n  given {guard}\n  when {cond}\n  message extra_{i}_if if ({guard}) and ({cond})\n  message extra_{i}\n}}\n\
+            "rule extra-{i} {outcome} {{\n  on id\n  given {guard}\n  when {cond}\n{with}  message extra_{i}_if if ({guard}) and ({cond})\n  message extra_{i}\n}}\n\
              message extra_{i}_if {{\n  en \"{msg} (if)\"\n  zh \"{msg}（若）\"\n}}\n\
              message extra_{i} {{\n  en \"{msg}\"\n  zh \"{msg}。\"\n}}\n"
         ));

@@ -354,7 +354,8 @@ impl<'a> Evaluator<'a> {
     pub fn with_scratch(rs: &'a RuleSet, record: &'a Record, opts: Options, scratch: Scratch) -> Self {
         let Scratch { lets, vars, mut fired } = scratch;
         let mut lets = relet(lets);
-        lets.resize(rs.lets.len(), None);
+        // Filled in place (`resize` would clone a `None` for each `let`).
+        lets.resize_with(rs.lets.len(), || None);
         fired.clear();
         fired.resize(rs.rules.len(), false);
         Evaluator {

@@ -69,6 +69,10 @@ impl Text<'_> {
     }
 }
 
+fn facts_of_char(c: char) -> u8 {
+    if c.is_ascii() { ASCII | NFC } else { NOT_ASCII }
+}
+
 fn facts_of(s: &str) -> u8 {
     if s.is_ascii() { ASCII | NFC } else { NOT_ASCII }
 }
@@ -100,6 +104,8 @@ pub struct Program {
     patterns: Vec<Option<pattern::Simple>>,
     /// How many text fields have a per-record facts cache.
     fact_slots: usize,
+    /// How many text built-ins' values are kept per record.
+    memo_slots: usize,
     /// The message texts without placeholders (and the rule ids shown when a
     /// rule has no message), shared by every violation that shows them.
     texts: Vec<Arc<str>>,
@@ -153,6 +159,18 @@ enum CPiece {
     EnumHole(Val, u32),
 }
 
+/// A text built-in's value, kept for the rest of an evaluation (a message
+/// may compute the same `first_outside(...)` for its condition and again for
+/// each placeholder).
+#[derive(Debug, Default)]
+enum Memo<'a> {
+    /// Not computed yet in this evaluation.
+    #[default]
+    Unknown,
+    Absent,
+    Text(Cow<'a, str>, u8),
+}
+
 /// The buffers of an evaluation, kept between evaluations (one per worker).
 #[derive(Debug, Default)]
 pub struct Scratch {
@@ -177,6 +195,9 @@ struct Ev<'a> {
     facts: Vec<u8>,
     /// Facts of text `let`s, by `let` (0 = unknown).
     let_facts: Vec<u8>,
+    /// Text built-ins' values, by memo slot; allocated when the first is
+    /// kept (most records never compute one).
+    memo: Vec<Memo<'a>>,
     /// The worker's copy of [`Program::texts`].
     texts: Vec<Arc<str>>,
     /// The message buffer, reused from one message to the next.
@@ -218,12 +239,44 @@ fn path<'a>(base: &'a [Field], slots: &[u16]) -> &'a Field {
     cur.get(*last as usize).unwrap_or(&ABSENT)
 }
 
+/// A path of slots, with the usual short ones held in place (no pointer to
+/// follow, no loop).
+#[derive(Clone)]
+enum Path {
+    One(u16),
+    Two(u16, u16),
+    Long(Box<[u16]>),
+}
+
+impl Path {
+    fn new(slots: &[u16]) -> Path {
+        match *slots {
+            [a] => Path::One(a),
+            [a, b] => Path::Two(a, b),
+            _ => Path::Long(slots.into()),
+        }
+    }
+
+    /// The field at this path from `base`; absent when the path leaves the record.
+    #[inline]
+    fn get<'a>(&self, base: &'a [Field]) -> &'a Field {
+        match self {
+            Path::One(a) => base.get(*a as usize).unwrap_or(&ABSENT),
+            Path::Two(a, b) => match base.get(*a as usize) {
+                Some(Field::Record(r)) => r.get(*b as usize).unwrap_or(&ABSENT),
+                _ => &ABSENT,
+            },
+            Path::Long(slots) => path(base, slots),
+        }
+    }
+}
+
 /// Where a plain read finds its field.
 #[derive(Clone)]
 enum Read {
     Const(usize),
-    Root(Box<[u16]>),
-    Var(u16, Box<[u16]>),
+    Root(Path),
+    Var(u16, Path),
 }
 
 impl Read {
@@ -233,11 +286,11 @@ impl Read {
                 let p: &'a Program = ev.prog;
                 p.consts.get(*k).unwrap_or(&ABSENT)
             }
-            Read::Root(slots) => path(ev.root, slots),
-            Read::Var(depth, slots) => match ev.ev.var(*depth) {
+            Read::Root(p) => p.get(ev.root),
+            Read::Var(depth, p) => match ev.ev.var(*depth) {
                 Some(Value::Record(r)) => {
                     let r: &'a [Field] = r;
-                    path(r, slots)
+                    p.get(r)
                 }
                 _ => &ABSENT,
             },
@@ -285,6 +338,7 @@ impl Program {
             consts: Vec::new(),
             fallback: Vec::new(),
             fact_paths: Vec::new(),
+            memo_keys: Vec::new(),
             texts: Vec::new(),
         };
         let let_cond = rs.lets.iter().map(|e| c.cond(e)).collect();
@@ -316,6 +370,7 @@ impl Program {
             fallback: c.fallback,
             patterns: rs.patterns.iter().map(|re| pattern::Simple::new(re.as_str())).collect(),
             fact_slots: c.fact_paths.len(),
+            memo_slots: c.memo_keys.len(),
             texts: c.texts,
             id: PROGRAM_IDS.fetch_add(1, AtomicOrdering::Relaxed) + 1,
         }
@@ -365,6 +420,7 @@ pub fn evaluate_in(prog: &Program, rs: &RuleSet, record: &Record, opts: Options,
         root: &record.fields,
         facts,
         let_facts,
+        memo: Vec::new(),
         texts,
         buf,
     };
@@ -537,6 +593,8 @@ struct Compiler<'r> {
     fallback: Vec<CExpr>,
     /// The root paths of text fields with a facts cache, by fact slot.
     fact_paths: Vec<Box<[u16]>>,
+    /// The text built-ins whose values are kept per record, by memo slot.
+    memo_keys: Vec<String>,
     /// Texts shared by the violations that show them.
     texts: Vec<Arc<str>>,
 }
@@ -632,9 +690,41 @@ impl Compiler<'_> {
     fn read(&mut self, e: &CExpr) -> Option<Read> {
         match e {
             CExpr::Const(f) => Some(Read::Const(self.constant(f.clone()))),
-            CExpr::Field(slots) if !slots.is_empty() => Some(Read::Root(slots.clone())),
-            CExpr::Var(depth, slots) if !slots.is_empty() => Some(Read::Var(*depth, slots.clone())),
+            CExpr::Field(slots) if !slots.is_empty() => Some(Read::Root(Path::new(slots))),
+            CExpr::Var(depth, slots) if !slots.is_empty() => Some(Read::Var(*depth, Path::new(slots))),
             _ => None,
+        }
+    }
+
+    /// The key of a text built-in worth keeping per record: one of the
+    /// character built-ins, over fields, `let`s and constants only (so that
+    /// its value is the same wherever it is read in one evaluation).
+    fn memo_key(&self, e: &CExpr) -> Option<String> {
+        fn plain(e: &CExpr) -> bool {
+            match e {
+                CExpr::Const(_) | CExpr::Field(_) | CExpr::Let(_) => true,
+                CExpr::Call(_, args) => args.iter().all(plain),
+                _ => false,
+            }
+        }
+        match e {
+            CExpr::Call(Builtin::FirstOutside(_) | Builtin::ConfusableHint | Builtin::CharName, args)
+                if args.iter().all(plain) =>
+            {
+                Some(format!("{e:?}"))
+            }
+            _ => None,
+        }
+    }
+
+    fn memo_slot(&mut self, e: &CExpr) -> usize {
+        let key = self.memo_key(e).unwrap_or_default();
+        match self.memo_keys.iter().position(|k| *k == key) {
+            Some(i) => i,
+            None => {
+                self.memo_keys.push(key);
+                self.memo_keys.len() - 1
+            }
         }
     }
 
@@ -899,22 +989,18 @@ impl Compiler<'_> {
                 vf(move |ev| ev.constant(k))
             }
             CExpr::Field(slots) if !slots.is_empty() => {
-                let slots = slots.clone();
-                vf(move |ev| Value::of(path(ev.root, &slots)))
+                let p = Path::new(slots);
+                vf(move |ev| Value::of(p.get(ev.root)))
             }
             CExpr::Var(depth, slots) => {
-                let (depth, slots) = (*depth, slots.clone());
+                let (depth, whole, p) = (*depth, slots.is_empty(), Path::new(slots));
                 vf(move |ev| match ev.ev.var(depth) {
                     None => Value::Absent,
                     Some(Value::Record(r)) => {
                         let r = *r;
-                        if slots.is_empty() {
-                            Value::Record(r)
-                        } else {
-                            Value::of(path(r, &slots))
-                        }
+                        if whole { Value::Record(r) } else { Value::of(p.get(r)) }
                     }
-                    Some(other) if slots.is_empty() => other.clone(),
+                    Some(other) if whole => other.clone(),
                     Some(_) => Value::Absent,
                 })
             }
@@ -977,6 +1063,21 @@ impl Compiler<'_> {
                 let t = self.txt(e);
                 vf(move |ev| t(ev).map_or(Value::Absent, |t| Value::Text(t.s)))
             }
+            // A masked placeholder (the card number): a text is masked where
+            // it lies, without a copy of it shown first.
+            CExpr::Call(Builtin::Mask, args) if args.len() == 1 => {
+                let x = args.first().map(|a| self.val(a));
+                vf(move |ev| match x.as_ref().map_or(Value::Absent, |x| x(ev)) {
+                    Value::Absent => Value::Absent,
+                    // Read per record: a front may set it after compiling.
+                    v if ev.rs.show_pii => match v {
+                        Value::Text(t) => Value::Text(t),
+                        v => Value::Text(Cow::Owned(ev.ev.show(&v))),
+                    },
+                    Value::Text(t) => Value::Text(Cow::Owned(text::mask(&t))),
+                    v => Value::Text(Cow::Owned(text::mask(&ev.ev.show(&v)))),
+                })
+            }
             _ => self.fallback(e),
         }
     }
@@ -992,7 +1093,11 @@ impl Compiler<'_> {
                     | Builtin::AsciiLower
                     | Builtin::Lower
                     | Builtin::NormalizeName
-                    | Builtin::Remove(_),
+                    | Builtin::Remove(_)
+                    | Builtin::FirstOutside(_)
+                    | Builtin::CharName
+                    | Builtin::CharCode
+                    | Builtin::ConfusableHint,
                 1
             ) | (Builtin::StripPrefix, 2)
         )
@@ -1010,8 +1115,8 @@ impl Compiler<'_> {
         match e {
             CExpr::Field(slots) if !slots.is_empty() => {
                 let k = self.fact_slot(slots);
-                let slots = slots.clone();
-                tf(move |ev| match path(ev.root, &slots) {
+                let p = Path::new(slots);
+                tf(move |ev| match p.get(ev.root) {
                     Field::Text(s) => {
                         let facts = ev.field_facts(k, s);
                         Some(Text {
@@ -1043,13 +1148,93 @@ impl Compiler<'_> {
                     Some(t)
                 })
             }
-            CExpr::Call(b, args) if self.text_call(*b, args) => {
+            CExpr::Call(b, args) if self.text_call(*b, args) && self.memo_key(e).is_some() => {
+                let k = self.memo_slot(e);
+                let t = self.txt_call(*b, args, e);
+                tf(move |ev| {
+                    match ev.memo.get(k) {
+                        Some(Memo::Absent) => return None,
+                        Some(Memo::Text(s, facts)) => {
+                            return Some(Text {
+                                s: s.clone(),
+                                facts: *facts,
+                            });
+                        }
+                        Some(Memo::Unknown) | None => {}
+                    }
+                    let v = t(ev);
+                    if ev.memo.is_empty() {
+                        let slots = ev.prog.memo_slots;
+                        ev.memo.resize_with(slots, Memo::default);
+                    }
+                    if let Some(m) = ev.memo.get_mut(k) {
+                        *m = match &v {
+                            Some(t) => Memo::Text(t.s.clone(), t.facts),
+                            None => Memo::Absent,
+                        };
+                    }
+                    v
+                })
+            }
+            CExpr::Call(b, args) if self.text_call(*b, args) => self.txt_call(*b, args, e),
+            _ => self.txt_of_val(e),
+        }
+    }
+
+    /// A built-in whose value is a text, over texts.
+    fn txt_call(&mut self, b: Builtin, args: &[CExpr], e: &CExpr) -> Txt {
+        {
+            {
                 let texts: Vec<Txt> = args.iter().map(|a| self.txt(a)).collect();
                 let mut texts = texts.into_iter();
                 let (Some(x), y) = (texts.next(), texts.next()) else {
                     return self.txt_of_val(e);
                 };
                 match b {
+                    Builtin::FirstOutside(c) => {
+                        let c = c as usize;
+                        tf(move |ev| {
+                            let mut t = x(ev)?;
+                            let rs: &RuleSet = ev.rs;
+                            let cs = rs.charsets.get(c)?;
+                            let (i, ch) = if t.is_ascii() {
+                                let bits = cs.ascii_bits();
+                                let i = t.s.bytes().position(|b| bits & (1u128 << b) == 0)?;
+                                (i, char::from(*t.s.as_bytes().get(i)?))
+                            } else {
+                                cs.first_outside(&t.s)?
+                            };
+                            let facts = facts_of_char(ch);
+                            let s = match t.s {
+                                Cow::Borrowed(b) => Cow::Borrowed(b.get(i..i + ch.len_utf8())?),
+                                Cow::Owned(_) => Cow::Owned(ch.to_string()),
+                            };
+                            Some(Text { s, facts })
+                        })
+                    }
+                    Builtin::CharName | Builtin::CharCode => {
+                        let name = b == Builtin::CharName;
+                        tf(move |ev| {
+                            let t = x(ev)?;
+                            let s = match t.s.chars().next() {
+                                Some(ch) if name => crate::chars::describe(ch),
+                                Some(ch) => format!("U+{:04X}", ch as u32),
+                                None => String::new(),
+                            };
+                            Some(Text {
+                                facts: facts_of(&s),
+                                s: Cow::Owned(s),
+                            })
+                        })
+                    }
+                    Builtin::ConfusableHint => tf(move |ev| {
+                        let t = x(ev)?;
+                        let hint = t.s.chars().next().and_then(crate::chars::confusable_hint)?;
+                        Some(Text {
+                            facts: facts_of(&hint),
+                            s: Cow::Owned(hint),
+                        })
+                    }),
                     Builtin::Nfc => tf(move |ev| {
                         let mut t = x(ev)?;
                         if t.is_ascii() || t.facts & NFC != 0 {
@@ -1063,7 +1248,7 @@ impl Compiler<'_> {
                         Some(Text { s, facts: NFC })
                     }),
                     Builtin::Remove(c) => {
-                        let c = *c as usize;
+                        let c = c as usize;
                         tf(move |ev| {
                             let mut t = x(ev)?;
                             let rs: &RuleSet = ev.rs;
@@ -1137,7 +1322,6 @@ impl Compiler<'_> {
                     }
                 }
             }
-            _ => self.txt_of_val(e),
         }
     }
 
