@@ -16,9 +16,13 @@ use std::fmt;
 /// The record a JSON document converts to, with its `id` label (see
 /// [`record_id`](crate::input::record_id)); `None` when the general path must decide.
 pub fn json_record(bytes: &[u8], schema: &Schema, tables: &[Table], as_of: Date) -> Option<(Option<String>, Record)> {
-    let ctx = Ctx { schema, tables, as_of };
     // Validating the text once spares the parser a check of every string.
-    let text = std::str::from_utf8(bytes).ok()?;
+    json_str_record(std::str::from_utf8(bytes).ok()?, schema, tables, as_of)
+}
+
+/// [`json_record`] of text known to be UTF-8 (a group's buffer is checked once).
+pub fn json_str_record(text: &str, schema: &Schema, tables: &[Table], as_of: Date) -> Option<(Option<String>, Record)> {
+    let ctx = Ctx { schema, tables, as_of };
     let mut de = serde_json::Deserializer::from_str(text);
     let (fields, seen) = RecordSeed {
         ctx: &ctx,
