@@ -10,7 +10,7 @@ use kycrules::exec;
 use kycrules::html::CheckReport;
 use kycrules::input::{self, Group, GroupDoc, LineAt};
 use kycrules::ir::RuleSet;
-use kycrules::read::{Converted, LineRecord, line_to_record, to_record};
+use kycrules::read::{Converted, line_to_record, to_record};
 use kycrules::report::{self, JsonWriter, Outcome, Palette, Summary};
 use std::hash::{Hash, Hasher};
 use std::io::{IsTerminal, Write};
@@ -415,24 +415,36 @@ fn report_all(
             } = match doc {
                 // JSON lines: the source is written straight into the output.
                 GroupDoc::Line { text: line, at } if format == Format::Json => {
-                    let LineRecord { id, record, as_of } = line_to_record(rs, line, opts.as_of);
-                    let opts = Options { as_of, ..opts };
-                    let result = record.map(|r| exec::evaluate_in(&program, rs, &r, opts, scratch));
-                    counts.add(result.as_ref().map_or(DecisionKind::Error, |d| d.decision));
-                    json.write_at(id.as_deref(), at.label, at.line, &result, &mut text);
+                    let line = line_to_record(rs, line, opts.as_of);
+                    let opts = Options {
+                        as_of: line.as_of,
+                        ..opts
+                    };
+                    let decision = match &line.record {
+                        Ok(r) => Ok(exec::evaluate_in(&program, rs, r, opts, scratch)),
+                        Err(e) => Err(e.as_str()),
+                    };
+                    counts.add(decision.as_ref().map_or(DecisionKind::Error, |d| d.decision));
+                    json.write_at(
+                        line.id(),
+                        at.label,
+                        at.line,
+                        decision.as_ref().map_err(|e| *e),
+                        &mut text,
+                    );
                     text.push(b'\n');
-                    if let Some(id) = &id {
+                    if let Some(id) = line.id() {
                         ids.push_line(id, at);
                     }
                     return;
                 }
                 GroupDoc::Line { text: line, at } => {
-                    let LineRecord { id, record, as_of } = line_to_record(rs, line, opts.as_of);
+                    let line = line_to_record(rs, line, opts.as_of);
                     Converted {
                         source: at.to_string(),
-                        id,
-                        record,
-                        as_of,
+                        id: line.id().map(str::to_owned),
+                        record: line.record,
+                        as_of: line.as_of,
                     }
                 }
                 GroupDoc::Unit(unit) => to_record(rs, unit, opts.as_of),

@@ -23,13 +23,12 @@ pub struct Converted {
 pub fn to_record(rs: &RuleSet, unit: Unit, as_of: Date) -> Converted {
     match unit {
         Unit::Json { source, bytes } => {
-            let LineRecord { id, record, as_of } =
-                line_to_record(rs, std::str::from_utf8(&bytes).map_err(|_| &bytes[..]), as_of);
+            let line = line_to_record(rs, std::str::from_utf8(&bytes).map_err(|_| &bytes[..]), as_of);
             Converted {
                 source,
-                id,
-                record,
-                as_of,
+                id: line.id().map(str::to_owned),
+                record: line.record,
+                as_of: line.as_of,
             }
         }
         other => general(rs, other.parse(), as_of),
@@ -39,9 +38,32 @@ pub fn to_record(rs: &RuleSet, unit: Unit, as_of: Date) -> Converted {
 /// A JSON Lines record as read, without its source (the caller knows where
 /// the line is, and writes it only where it is shown).
 pub struct LineRecord {
-    pub id: Option<String>,
+    /// The `id` label: see [`LineRecord::id`].
+    id: LineId,
     pub record: Result<Record, String>,
     pub as_of: Date,
+}
+
+/// Where a [`LineRecord`]'s `id` label is: none, its own text (the general
+/// path's), or a text field of the record (the direct path's, not copied).
+enum LineId {
+    None,
+    Owned(String),
+    Slot(usize),
+}
+
+impl LineRecord {
+    /// The root's `id` label (see [`input::record_id`]).
+    pub fn id(&self) -> Option<&str> {
+        match (&self.id, &self.record) {
+            (LineId::Owned(s), _) => Some(s),
+            (LineId::Slot(i), Ok(r)) => match r.fields.get(*i) {
+                Some(crate::record::Field::Text(t)) => Some(t),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
 }
 
 /// Reads one JSON Lines record — its text, or its bytes when they are not
@@ -49,17 +71,21 @@ pub struct LineRecord {
 pub fn line_to_record(rs: &RuleSet, text: Result<&str, &[u8]>, as_of: Date) -> LineRecord {
     if rs.as_of.is_none()
         && let Ok(t) = text
-        && let Some((id, record)) = crate::direct::json_str_record(t, &rs.schema, &rs.tables, as_of)
+        && let Some((slot, record)) = crate::direct::json_str_record_at(t, &rs.schema, &rs.tables, as_of)
     {
         return LineRecord {
-            id,
+            id: slot.map_or(LineId::None, LineId::Slot),
             record: Ok(record),
             as_of,
         };
     }
     let bytes = text.map_or_else(|b| b, str::as_bytes);
     let Converted { id, record, as_of, .. } = general(rs, input::json_record(String::new(), bytes), as_of);
-    LineRecord { id, record, as_of }
+    LineRecord {
+        id: id.map_or(LineId::None, LineId::Owned),
+        record,
+        as_of,
+    }
 }
 
 fn general(rs: &RuleSet, rec: InputRecord, run_date: Date) -> Converted {

@@ -154,7 +154,8 @@ impl JsonWriter {
 
     /// Appends one JSON line (without the newline) to `out`.
     pub fn write(&self, o: &Outcome, out: &mut Vec<u8>) {
-        self.write_parts(o.id.as_deref(), &o.source, None, &o.result, out);
+        let result = o.result.as_ref().map_err(String::as_str);
+        self.write_parts(o.id.as_deref(), &o.source, None, result, out);
     }
 
     /// [`write`](Self::write) of a record read from line `line` of `label`
@@ -164,7 +165,7 @@ impl JsonWriter {
         id: Option<&str>,
         label: &str,
         line: usize,
-        result: &Result<Decision, String>,
+        result: Result<&Decision, &str>,
         out: &mut Vec<u8>,
     ) {
         self.write_parts(id, label, Some(line), result, out);
@@ -175,7 +176,7 @@ impl JsonWriter {
         id: Option<&str>,
         source: &str,
         line: Option<usize>,
-        result: &Result<Decision, String>,
+        result: Result<&Decision, &str>,
         out: &mut Vec<u8>,
     ) {
         out.extend_from_slice(b"{\"id\":");
