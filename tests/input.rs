@@ -491,3 +491,43 @@ fn deep_nesting_is_an_error() {
     assert!(e.ends_with(": nested deeper than 64 levels"), "{e}");
     assert!(e.starts_with("next.next."), "{e}");
 }
+
+mod line_records {
+    use super::*;
+    use kycrules::read::line_to_record;
+
+    /// `read::line_to_record` (a JSON line of a group, its id left in the
+    /// record on the direct path) gives the id, record and date the general
+    /// path gives: `input::json_record`, then `convert`.
+    #[test]
+    fn a_lines_id_and_record_are_the_general_paths() {
+        let policy = kycrules::Policy::shipped();
+        let rs = policy.ruleset();
+        let as_of = Date::parse("2026-11-27").unwrap();
+        let mut corpus = Vec::new();
+        kycrules::r#gen::write(rs, 2_000, 7, kycrules::r#gen::Format::Jsonl, &mut corpus).unwrap();
+        let mut lines: Vec<Vec<u8>> = corpus.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+        lines.extend([
+            b"{\"id\": 12}".to_vec(),
+            b"{\"id\": null}".to_vec(),
+            b"{\"id\": \"x\", broken".to_vec(),
+            b"{\"id\": \"\xff\"}".to_vec(),
+            b"[1]".to_vec(),
+        ]);
+        let mut direct_ids = 0;
+        for bytes in lines.iter().filter(|l| !l.is_empty()) {
+            let text = std::str::from_utf8(bytes).map_err(|_| &bytes[..]);
+            let got = line_to_record(rs, text, as_of);
+            let general = kycrules::input::json_record(String::new(), bytes);
+            assert_eq!(got.id(), general.id.as_deref(), "{}", String::from_utf8_lossy(bytes));
+            let want = general.value.and_then(|v| convert(&v, &rs.schema, &rs.tables, as_of));
+            match (&got.record, &want) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b),
+                (Err(a), Err(b)) => assert_eq!(a, b),
+                (a, b) => assert_eq!(a.is_ok(), b.is_ok(), "{}", String::from_utf8_lossy(bytes)),
+            }
+            direct_ids += usize::from(got.record.is_ok() && got.id().is_some());
+        }
+        assert!(direct_ids > 1_500, "{direct_ids} records with an id");
+    }
+}

@@ -8,9 +8,9 @@ use kycrules::date::Date;
 use kycrules::eval::{DecisionKind, Options};
 use kycrules::exec;
 use kycrules::html::CheckReport;
-use kycrules::input::{self, Unit};
+use kycrules::input::{self, Group, GroupDoc, LineAt};
 use kycrules::ir::RuleSet;
-use kycrules::read::{Converted, to_record};
+use kycrules::read::{Converted, line_to_record, to_record};
 use kycrules::report::{self, JsonWriter, Outcome, Palette, Summary};
 use std::hash::{Hash, Hasher};
 use std::io::{IsTerminal, Write};
@@ -114,16 +114,18 @@ fn write_bytes(out: &mut impl Write, bytes: &[u8]) -> bool {
 /// pipeline as a check, without the rules.
 fn parse_only(rs: &RuleSet, args: &CheckArgs, inputs: Vec<PathBuf>, as_of: Date) -> ExitStatus {
     let progress = Progress::start(&inputs);
-    let units = batch::groups(input::read_units_as(inputs, args.run.input_format.into()), batch::GROUP);
+    let units = input::read_groups_as(inputs, args.run.input_format.into(), batch::GROUP, batch::CHUNK_BYTES);
     let (mut records, mut errors) = (0usize, 0usize);
-    let work = |_: &mut (), group: Vec<Unit>| {
-        let n = group.len();
-        let bytes = group.iter().map(|u| u.size() as u64).sum::<u64>();
-        let failed = group
-            .into_iter()
-            .map(|u| to_record(rs, u, as_of).record.is_err())
-            .filter(|&failed| failed)
-            .count();
+    let work = |_: &mut (), group: Group| {
+        let (n, bytes) = (group.len(), group.size() as u64);
+        let mut failed = 0;
+        group.each(|doc| {
+            let ok = match doc {
+                GroupDoc::Line { text, .. } => line_to_record(rs, text, as_of).record.is_ok(),
+                GroupDoc::Unit(u) => to_record(rs, u, as_of).record.is_ok(),
+            };
+            failed += usize::from(!ok);
+        });
         (n, failed, bytes)
     };
     let result = batch::ordered(
@@ -175,7 +177,7 @@ impl Ids {
         h.finish()
     }
 
-    fn add(&mut self, hash: u64, id: &str, source: &str) {
+    fn add(&mut self, hash: u64, id: &str, source: impl std::fmt::Display) {
         if !self.seen.insert(hash) {
             self.repeated += 1;
             if self.repeated <= NAMED_REPEATS {
@@ -301,37 +303,84 @@ struct Done {
 
 /// The ids of a group's records: each id's hash, with its text and its
 /// record's source kept in one buffer (two allocations per group, not two per
-/// record), to name a repeated id.
+/// record), to name a repeated id. A JSON Lines record's source is kept as its
+/// file's name (once per run of records from one file) and its line number.
 #[derive(Default)]
 struct GroupIds {
-    /// Per record with an id: its hash, and where its source and its id end in `text`.
-    ends: Vec<(u64, usize, usize)>,
+    ids: Vec<GroupId>,
     text: String,
+}
+
+/// A record's id in [`GroupIds::text`], and its source.
+struct GroupId {
+    hash: u64,
+    /// `text[source.0..source.1]`, followed by `:line` when `line` is not 0.
+    source: (usize, usize),
+    line: usize,
+    id: (usize, usize),
+}
+
+/// A record's source as [`GroupIds`] gives it back: `label` or `label:line`.
+#[derive(Debug, PartialEq, Eq)]
+struct SourceText<'a> {
+    label: &'a str,
+    line: usize,
+}
+
+impl std::fmt::Display for SourceText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            0 => f.write_str(self.label),
+            n => write!(f, "{}:{n}", self.label),
+        }
+    }
 }
 
 impl GroupIds {
     fn with_capacity(records: usize) -> Self {
         GroupIds {
-            ends: Vec::with_capacity(records),
-            text: String::with_capacity(records * 32),
+            ids: Vec::with_capacity(records),
+            text: String::with_capacity(records * 16),
         }
     }
 
+    /// A record read from a document whose source is `source` in full.
     fn push(&mut self, id: &str, source: &str) {
-        self.text.push_str(source);
-        let source_end = self.text.len();
+        self.push_source(id, source, 0);
+    }
+
+    /// A record read from line `at.line` of `at.label`.
+    fn push_line(&mut self, id: &str, at: LineAt<'_>) {
+        self.push_source(id, at.label, at.line);
+    }
+
+    fn push_source(&mut self, id: &str, label: &str, line: usize) {
+        let source = match self.ids.last() {
+            Some(last) if line > 0 && last.line > 0 && self.text.get(last.source.0..last.source.1) == Some(label) => {
+                last.source
+            }
+            _ => {
+                let start = self.text.len();
+                self.text.push_str(label);
+                (start, self.text.len())
+            }
+        };
+        let start = self.text.len();
         self.text.push_str(id);
-        self.ends.push((Ids::hash(id), source_end, self.text.len()));
+        self.ids.push(GroupId {
+            hash: Ids::hash(id),
+            source,
+            line,
+            id: (start, self.text.len()),
+        });
     }
 
     /// Each id's hash, id and source, in input order.
-    fn iter(&self) -> impl Iterator<Item = (u64, &str, &str)> {
-        let mut start = 0;
-        self.ends.iter().map(move |&(hash, source_end, id_end)| {
-            let source = self.text.get(start..source_end).unwrap_or_default();
-            let id = self.text.get(source_end..id_end).unwrap_or_default();
-            start = id_end;
-            (hash, id, source)
+    fn iter(&self) -> impl Iterator<Item = (u64, &str, SourceText<'_>)> {
+        self.ids.iter().map(|g| {
+            let label = self.text.get(g.source.0..g.source.1).unwrap_or_default();
+            let id = self.text.get(g.id.0..g.id.1).unwrap_or_default();
+            (g.hash, id, SourceText { label, line: g.line })
         })
     }
 }
@@ -351,19 +400,55 @@ fn report_all(
 ) -> Result<(Summary, u64, bool, Option<CheckReport>), String> {
     let json = JsonWriter::new(rs);
     let program = exec::Program::new(rs);
-    let work = |scratch: &mut exec::Scratch, group: Vec<Unit>| {
+    let work = |scratch: &mut exec::Scratch, group: Group| {
         let mut counts = Summary::default();
         let mut page = (format == Format::Html).then(|| CheckReport::new(rs));
         let mut text = Vec::with_capacity(group.len() * 768);
-        let bytes = group.iter().map(|u| u.size() as u64).sum::<u64>();
+        let bytes = group.size() as u64;
         let mut ids = GroupIds::with_capacity(group.len());
-        for unit in group {
+        group.each(|doc| {
             let Converted {
                 source,
                 id,
                 record,
                 as_of,
-            } = to_record(rs, unit, opts.as_of);
+            } = match doc {
+                // JSON lines: the source is written straight into the output.
+                GroupDoc::Line { text: line, at } if format == Format::Json => {
+                    let line = line_to_record(rs, line, opts.as_of);
+                    let opts = Options {
+                        as_of: line.as_of,
+                        ..opts
+                    };
+                    let decision = match &line.record {
+                        Ok(r) => Ok(exec::evaluate_in(&program, rs, r, opts, scratch)),
+                        Err(e) => Err(e.as_str()),
+                    };
+                    counts.add(decision.as_ref().map_or(DecisionKind::Error, |d| d.decision));
+                    json.write_at(
+                        line.id(),
+                        at.label,
+                        at.line,
+                        decision.as_ref().map_err(|e| *e),
+                        &mut text,
+                    );
+                    text.push(b'\n');
+                    if let Some(id) = line.id() {
+                        ids.push_line(id, at);
+                    }
+                    return;
+                }
+                GroupDoc::Line { text: line, at } => {
+                    let line = line_to_record(rs, line, opts.as_of);
+                    Converted {
+                        source: at.to_string(),
+                        id: line.id().map(str::to_owned),
+                        record: line.record,
+                        as_of: line.as_of,
+                    }
+                }
+                GroupDoc::Unit(unit) => to_record(rs, unit, opts.as_of),
+            };
             let opts = Options { as_of, ..opts };
             let o = Outcome {
                 id,
@@ -386,7 +471,7 @@ fn report_all(
             if let Some(id) = &o.id {
                 ids.push(id, &o.source);
             }
-        }
+        });
         Done {
             counts,
             text,
@@ -400,8 +485,7 @@ fn report_all(
     let mut seen = Ids::default();
     let mut open = true;
     let progress = Progress::start(&inputs);
-    let units = input::read_units_as(inputs, run.input_format.into());
-    let groups = batch::groups(units, batch::GROUP);
+    let groups = input::read_groups_as(inputs, run.input_format.into(), batch::GROUP, batch::CHUNK_BYTES);
     let result = batch::ordered(
         groups,
         batch::CHUNK,
@@ -574,14 +658,42 @@ mod seen {
         ids.push("A-1", "a.jsonl:1");
         ids.push("", "b.yaml");
         ids.push("中文", "c.jsonl:3");
-        let got: Vec<_> = ids.iter().collect();
+        ids.push_line(
+            "B-2",
+            LineAt {
+                label: "d.jsonl",
+                line: 7,
+            },
+        );
+        ids.push_line(
+            "B-3",
+            LineAt {
+                label: "d.jsonl",
+                line: 9,
+            },
+        );
+        ids.push_line(
+            "B-4",
+            LineAt {
+                label: "e.jsonl",
+                line: 1,
+            },
+        );
+        let got: Vec<_> = ids.iter().map(|(h, id, source)| (h, id, source.to_string())).collect();
+        let want = [
+            ("A-1", "a.jsonl:1"),
+            ("", "b.yaml"),
+            ("中文", "c.jsonl:3"),
+            ("B-2", "d.jsonl:7"),
+            ("B-3", "d.jsonl:9"),
+            ("B-4", "e.jsonl:1"),
+        ];
+        let want: Vec<_> = want.iter().map(|&(id, s)| (Ids::hash(id), id, s.to_owned())).collect();
+        assert_eq!(got, want);
         assert_eq!(
-            got,
-            [
-                (Ids::hash("A-1"), "A-1", "a.jsonl:1"),
-                (Ids::hash(""), "", "b.yaml"),
-                (Ids::hash("中文"), "中文", "c.jsonl:3"),
-            ]
+            ids.text.matches("d.jsonl").count(),
+            1,
+            "a file's name kept once per run of its lines"
         );
     }
 }

@@ -16,9 +16,29 @@ use std::fmt;
 /// The record a JSON document converts to, with its `id` label (see
 /// [`record_id`](crate::input::record_id)); `None` when the general path must decide.
 pub fn json_record(bytes: &[u8], schema: &Schema, tables: &[Table], as_of: Date) -> Option<(Option<String>, Record)> {
-    let ctx = Ctx { schema, tables, as_of };
     // Validating the text once spares the parser a check of every string.
-    let text = std::str::from_utf8(bytes).ok()?;
+    json_str_record(std::str::from_utf8(bytes).ok()?, schema, tables, as_of)
+}
+
+/// [`json_record`] of text known to be UTF-8 (a group's buffer is checked once).
+pub fn json_str_record(text: &str, schema: &Schema, tables: &[Table], as_of: Date) -> Option<(Option<String>, Record)> {
+    let (slot, record) = json_str_record_at(text, schema, tables, as_of)?;
+    let id = match slot.and_then(|i| record.fields.get(i)) {
+        Some(Field::Text(t)) => Some(t.to_string()),
+        _ => None,
+    };
+    Some((id, record))
+}
+
+/// [`json_str_record`] with the `id` label left in the record: the slot of
+/// the root's `id` when the document gave it as text (a [`Field::Text`]).
+pub fn json_str_record_at(
+    text: &str,
+    schema: &Schema,
+    tables: &[Table],
+    as_of: Date,
+) -> Option<(Option<usize>, Record)> {
+    let ctx = Ctx { schema, tables, as_of };
     let mut de = serde_json::Deserializer::from_str(text);
     let (fields, seen) = RecordSeed {
         ctx: &ctx,
@@ -35,7 +55,7 @@ pub fn json_record(bytes: &[u8], schema: &Schema, tables: &[Table], as_of: Date)
         None => return None,
         Some((i, ..)) if seen & (1 << i) == 0 => None,
         Some((_, _, Some(Field::Absent) | None)) => None,
-        Some((_, Type::Text, Some(Field::Text(t)))) => Some(t.to_string()),
+        Some((i, Type::Text, Some(Field::Text(_)))) => Some(i),
         Some(_) => return None,
     };
     Some((id, Record { fields }))

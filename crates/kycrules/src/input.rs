@@ -16,6 +16,7 @@ use std::fmt;
 use std::fs;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The deepest nesting of lists and records an application may have.
 pub const MAX_DEPTH: usize = 64;
@@ -772,6 +773,13 @@ fn newline(b: &[u8]) -> Option<usize> {
 /// `None` at the end of input; `Some(true)` when the line exceeds `limit`.
 fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>, limit: usize) -> io::Result<Option<bool>> {
     buf.clear();
+    read_line_into(r, buf, limit)
+}
+
+/// [`read_line`], appending the line to what `buf` holds already (a group's
+/// buffer): the line is `buf[len at entry..]`.
+fn read_line_into(r: &mut dyn BufRead, buf: &mut Vec<u8>, limit: usize) -> io::Result<Option<bool>> {
+    let base = buf.len();
     let (mut any, mut dropped) = (false, false);
     loop {
         let chunk = match r.fill_buf() {
@@ -784,7 +792,7 @@ fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>, limit: usize) -> io::Result
         }
         any = true;
         let (len, done) = newline(chunk).map_or((chunk.len(), false), |i| (i, true));
-        let keep = len.min(limit.saturating_add(2).saturating_sub(buf.len()));
+        let keep = len.min(limit.saturating_add(2).saturating_sub(buf.len() - base));
         dropped |= keep < len;
         buf.extend_from_slice(chunk.get(..keep).unwrap_or_default());
         r.consume(len + usize::from(done));
@@ -792,10 +800,10 @@ fn read_line(r: &mut dyn BufRead, buf: &mut Vec<u8>, limit: usize) -> io::Result
             break;
         }
     }
-    if !dropped && buf.last() == Some(&b'\r') {
+    if !dropped && buf.len() > base && buf.last() == Some(&b'\r') {
         buf.pop();
     }
-    Ok(any.then_some(dropped || buf.len() > limit))
+    Ok(any.then_some(dropped || buf.len() - base > limit))
 }
 
 /// `label:line`, in one allocation of the exact size (the reader thread makes
@@ -813,6 +821,8 @@ fn line_source(label: &str, line: usize) -> String {
 struct JsonLines {
     reader: Box<dyn BufRead + Send>,
     label: String,
+    /// `label`, shared by the groups that hold this file's lines (made once).
+    shared: Option<Arc<str>>,
     line: usize,
     buf: Vec<u8>,
     pre: VecDeque<InputRecord>,
@@ -824,6 +834,7 @@ impl JsonLines {
         JsonLines {
             reader,
             label,
+            shared: None,
             line: 0,
             buf: Vec::new(),
             pre: VecDeque::new(),
@@ -870,6 +881,202 @@ impl Iterator for JsonLines {
             }
         }
         None
+    }
+}
+
+impl JsonLines {
+    /// Reads lines straight into `g`'s buffer until it holds `n` documents or
+    /// `max_bytes`, this file ends, or it has a record of another kind to
+    /// give first (one read while sniffing the format).
+    fn fill(&mut self, g: &mut Group, n: usize, max_bytes: usize) {
+        let label = Arc::clone(self.shared.get_or_insert_with(|| Arc::from(self.label.as_str())));
+        while self.pre.is_empty() && !self.done && g.items.len() < n && g.size < max_bytes {
+            let start = g.text.len();
+            match read_line_into(&mut *self.reader, &mut g.text, MAX_LINE) {
+                Err(e) => {
+                    g.text.truncate(start);
+                    self.done = true;
+                    let msg = format!("cannot read {}: {e}", self.label);
+                    g.push_unit(Unit::Ready(failed(&self.label, msg)));
+                }
+                Ok(None) => {
+                    g.text.truncate(start);
+                    self.done = true;
+                }
+                Ok(Some(over)) => {
+                    self.line += 1;
+                    if over {
+                        g.text.truncate(start);
+                        let source = line_source(&self.label, self.line);
+                        g.push_unit(Unit::Ready(failed(source, "record larger than 1 MiB")));
+                        continue;
+                    }
+                    let line = g.text.get(start..).unwrap_or_default();
+                    let from = if self.line == 1 {
+                        start + (line.len() - strip_bom(line).len())
+                    } else {
+                        start
+                    };
+                    if g.text.get(from..).unwrap_or_default().trim_ascii().is_empty() {
+                        g.text.truncate(start);
+                    } else {
+                        g.push_line(&label, self.line, from);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A group of documents as read, a worker's unit of work: the JSON Lines
+/// records' bytes in one buffer (one allocation per group where there were
+/// two per record, freed on the worker as before) with each line's place and
+/// file line, so that a record's `file:line` is written only where it is
+/// shown; documents of other kinds (YAML, whole JSON files, errors found
+/// while reading) as [`Unit`]s.
+#[derive(Debug, Default)]
+pub struct Group {
+    text: Vec<u8>,
+    /// The labels (file names) of the lines, each once per group.
+    labels: Vec<Arc<str>>,
+    items: Vec<Item>,
+    /// The documents' size as read (for progress and chunking).
+    size: usize,
+}
+
+#[derive(Debug)]
+enum Item {
+    /// A JSON Lines record: `text[start..end]`, line `line` of `labels[label]`.
+    Line {
+        label: u32,
+        line: usize,
+        start: usize,
+        end: usize,
+    },
+    Other(Unit),
+}
+
+/// Where a JSON Lines record was read: shown as `label:line`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineAt<'a> {
+    pub label: &'a str,
+    pub line: usize,
+}
+
+impl fmt::Display for LineAt<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.label, self.line)
+    }
+}
+
+/// One document of a [`Group`], as [`Group::each`] hands it over.
+pub enum GroupDoc<'a> {
+    /// A JSON Lines record's text, or its bytes when they are not UTF-8.
+    Line {
+        text: Result<&'a str, &'a [u8]>,
+        at: LineAt<'a>,
+    },
+    /// Any other document.
+    Unit(Unit),
+}
+
+impl Group {
+    fn with_capacity(bytes: usize, n: usize) -> Self {
+        Group {
+            text: Vec::with_capacity(bytes),
+            labels: Vec::new(),
+            items: Vec::with_capacity(n),
+            size: 0,
+        }
+    }
+
+    fn push_line(&mut self, label: &Arc<str>, line: usize, start: usize) {
+        if !self.labels.last().is_some_and(|l| Arc::ptr_eq(l, label)) {
+            self.labels.push(Arc::clone(label));
+        }
+        let end = self.text.len();
+        self.size += end - start + 1;
+        self.items.push(Item::Line {
+            label: u32::try_from(self.labels.len() - 1).unwrap_or(u32::MAX),
+            line,
+            start,
+            end,
+        });
+    }
+
+    fn push_unit(&mut self, unit: Unit) {
+        self.size += unit.size();
+        self.items.push(Item::Other(unit));
+    }
+
+    /// How many documents the group holds.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The documents' size in bytes as read, as far as it is known (see [`Unit::size`]).
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Hands each document to `f`, in input order. The buffer is checked as
+    /// UTF-8 once (line by line only when it is not).
+    pub fn each(self, mut f: impl FnMut(GroupDoc<'_>)) {
+        let Group {
+            text, labels, items, ..
+        } = self;
+        let (valid, bytes) = match String::from_utf8(text) {
+            Ok(s) => (s, Vec::new()),
+            Err(e) => (String::new(), e.into_bytes()),
+        };
+        for item in items {
+            match item {
+                Item::Other(u) => f(GroupDoc::Unit(u)),
+                Item::Line {
+                    label,
+                    line,
+                    start,
+                    end,
+                } => {
+                    let text = if bytes.is_empty() {
+                        Ok(valid.get(start..end).unwrap_or_default())
+                    } else {
+                        let b = bytes.get(start..end).unwrap_or_default();
+                        std::str::from_utf8(b).map_err(|_| b)
+                    };
+                    let label = labels.get(label as usize).map_or("", |l| l);
+                    f(GroupDoc::Line {
+                        text,
+                        at: LineAt { label, line },
+                    });
+                }
+            }
+        }
+    }
+
+    /// The documents as [`Unit`]s (a line's source written out).
+    pub fn into_units(self) -> Vec<Unit> {
+        let mut out = Vec::with_capacity(self.len());
+        self.each(|d| {
+            out.push(match d {
+                GroupDoc::Line { text, at } => Unit::Json {
+                    source: at.to_string(),
+                    bytes: text.map_or_else(<[u8]>::to_vec, |t| t.as_bytes().to_vec()),
+                },
+                GroupDoc::Unit(u) => u,
+            });
+        });
+        out
+    }
+}
+
+impl crate::batch::Weight for Group {
+    fn weight(&self) -> usize {
+        self.size
     }
 }
 
@@ -1143,6 +1350,7 @@ fn json_lines(
     Source::Lines(JsonLines {
         reader,
         label,
+        shared: None,
         line,
         buf,
         pre,
@@ -1461,8 +1669,20 @@ impl Iterator for Inputs {
                 }
                 self.current = None;
             }
+            if let Some(unit) = self.open_next()? {
+                return Some(unit);
+            }
+        }
+    }
+}
+
+impl Inputs {
+    /// Opens the next source as `current`: `None` when nothing is pending,
+    /// `Some(Some(error))` when it cannot be read.
+    fn open_next(&mut self) -> Option<Option<Unit>> {
+        {
             match self.pending.pop_front()? {
-                Pending::Error(r) => return Some(Unit::Ready(r)),
+                Pending::Error(r) => return Some(Some(Unit::Ready(r))),
                 Pending::File(path, label) => self.current = Some(open_file(&path, label, self.format)),
                 Pending::Arg(path) if path.as_os_str() == "-" => {
                     self.current = Some(unknown(
@@ -1474,7 +1694,7 @@ impl Iterator for Inputs {
                 Pending::Arg(path) => {
                     let label = path.to_string_lossy().into_owned();
                     match fs::metadata(&path) {
-                        Err(e) => return Some(Unit::Ready(failed(&label, format!("cannot read {label}: {e}")))),
+                        Err(e) => return Some(Some(Unit::Ready(failed(&label, format!("cannot read {label}: {e}"))))),
                         Ok(m) if m.is_dir() => {
                             for p in walk(&path, &label).into_iter().rev() {
                                 self.pending.push_front(p);
@@ -1485,6 +1705,7 @@ impl Iterator for Inputs {
                 }
             }
         }
+        Some(None)
     }
 }
 
@@ -1507,6 +1728,51 @@ pub fn read_units_as(paths: Vec<PathBuf>, format: InputFormat) -> impl Iterator<
         pending: paths.into_iter().map(Pending::Arg).collect(),
         current: None,
         format,
+    }
+}
+
+/// [`read_units_as`] in groups of at most `n` documents and about `max_bytes`
+/// (at least one document): JSON Lines records are read straight into the
+/// group's buffer.
+pub fn read_groups_as(
+    paths: Vec<PathBuf>,
+    format: InputFormat,
+    n: usize,
+    max_bytes: usize,
+) -> impl Iterator<Item = Group> + Send + 'static {
+    let mut inputs = Inputs {
+        pending: paths.into_iter().map(Pending::Arg).collect(),
+        current: None,
+        format,
+    };
+    let mut hint = 0usize;
+    std::iter::from_fn(move || {
+        let g = inputs.next_group(n.max(1), max_bytes, hint);
+        hint = g.text.len().max(hint / 2);
+        (!g.is_empty()).then_some(g)
+    })
+}
+
+impl Inputs {
+    /// The next group of documents (empty at the end), its buffer made with
+    /// room for `hint` bytes and a little more.
+    fn next_group(&mut self, n: usize, max_bytes: usize, hint: usize) -> Group {
+        let mut g = Group::with_capacity(hint + hint / 8, n);
+        while g.items.len() < n && g.size < max_bytes {
+            match &mut self.current {
+                Some(Source::Lines(l)) if l.pre.is_empty() && !l.done => l.fill(&mut g, n, max_bytes),
+                Some(src) => match src.next() {
+                    Some(u) => g.push_unit(u),
+                    None => self.current = None,
+                },
+                None => match self.open_next() {
+                    None => break,
+                    Some(Some(u)) => g.push_unit(u),
+                    Some(None) => {}
+                },
+            }
+        }
+        g
     }
 }
 
@@ -1663,5 +1929,72 @@ mod tests {
             assert_eq!(s.capacity(), s.len());
         }
         assert_eq!(line_source("", 0), ":0");
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod groups {
+    use super::*;
+
+    /// A directory of inputs of every kind, with the quirks of JSON Lines.
+    fn corpus(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("kycrules-groups-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let mut a = b"\xEF\xBB\xBF{\"id\":\"a1\"}\r\n\n   \n{\"id\":\"a2\"} \n{broken\n".to_vec();
+        a.extend_from_slice(b"{\"id\":\"\xff\"}\n{\"id\":\"caf\xc3\xa9\"}\n");
+        a.extend_from_slice(&[b'x'; MAX_LINE + 5]);
+        a.extend_from_slice(b"\n{\"id\":\"a9\"}");
+        fs::write(dir.join("a.jsonl"), &a).unwrap();
+        let b: String = (1..=150).map(|i| format!("{{\"id\":\"b{i}\"}}\n")).collect();
+        fs::write(dir.join("b.jsonl"), b).unwrap();
+        fs::write(dir.join("c.yaml"), "id: c1\n---\nid: [broken\n").unwrap();
+        fs::write(dir.join("d.json"), "[{\"id\":\"d1\"},{\"id\":\"d2\"}]").unwrap();
+        fs::write(dir.join("e.jsonl"), b"\xEF\xBB\xBF\n").unwrap();
+        fs::write(dir.join("f.jsonl"), "{\"id\":\"f1\"}\n").unwrap();
+        dir
+    }
+
+    #[test]
+    fn groups_hold_the_same_documents_as_units_in_the_same_order() {
+        let dir = corpus("order");
+        let want: Vec<Unit> = read_units(vec![dir.clone()]).collect();
+        assert!(want.len() > 150, "{} documents", want.len());
+        for (n, max_bytes) in [(1, usize::MAX), (3, usize::MAX), (64, usize::MAX), (64, 40), (64, 1)] {
+            let groups: Vec<Group> = read_groups_as(vec![dir.clone()], InputFormat::Auto, n, max_bytes).collect();
+            assert!(groups.iter().all(|g| !g.is_empty() && g.len() <= n), "n = {n}");
+            let sizes: usize = groups.iter().map(Group::size).sum();
+            assert_eq!(sizes, want.iter().map(Unit::size).sum::<usize>());
+            let got: Vec<Unit> = groups.into_iter().flat_map(Group::into_units).collect();
+            assert_eq!(got, want, "groups of {n}, {max_bytes} bytes");
+        }
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_group_hands_over_text_bytes_and_places() {
+        let dir = corpus("places");
+        let a = dir.join("a.jsonl");
+        let group = read_groups_as(vec![a], InputFormat::Auto, 64, usize::MAX)
+            .next()
+            .unwrap();
+        let mut seen = Vec::new();
+        group.each(|d| match d {
+            GroupDoc::Line { text, at } => seen.push(format!("{at} {text:?}")),
+            GroupDoc::Unit(u) => seen.push(format!("unit {}", u.source())),
+        });
+        let label = dir.join("a.jsonl").to_string_lossy().into_owned();
+        let want = [
+            format!("{label}:1 Ok(\"{{\\\"id\\\":\\\"a1\\\"}}\")"),
+            format!("{label}:4 Ok(\"{{\\\"id\\\":\\\"a2\\\"}} \")"),
+            format!("{label}:5 Ok(\"{{broken\")"),
+            format!("{label}:6 Err([123, 34, 105, 100, 34, 58, 34, 255, 34, 125])"),
+            format!("{label}:7 Ok(\"{{\\\"id\\\":\\\"café\\\"}}\")"),
+            format!("unit {label}:8"),
+            format!("{label}:9 Ok(\"{{\\\"id\\\":\\\"a9\\\"}}\")"),
+        ];
+        assert_eq!(seen, want);
+        let _ = fs::remove_dir_all(&dir);
     }
 }

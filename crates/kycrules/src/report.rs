@@ -88,6 +88,23 @@ fn next_escape(b: &[u8], from: usize) -> Option<usize> {
     Some(from + start + i)
 }
 
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(digits.get(i..).unwrap_or_default());
+}
+
 fn json_opt(out: &mut Vec<u8>, s: Option<&str>) {
     match s {
         Some(s) => json_str(out, s),
@@ -137,11 +154,43 @@ impl JsonWriter {
 
     /// Appends one JSON line (without the newline) to `out`.
     pub fn write(&self, o: &Outcome, out: &mut Vec<u8>) {
+        let result = o.result.as_ref().map_err(String::as_str);
+        self.write_parts(o.id.as_deref(), &o.source, None, result, out);
+    }
+
+    /// [`write`](Self::write) of a record read from line `line` of `label`
+    /// (its source `label:line`, written straight into `out`).
+    pub fn write_at(
+        &self,
+        id: Option<&str>,
+        label: &str,
+        line: usize,
+        result: Result<&Decision, &str>,
+        out: &mut Vec<u8>,
+    ) {
+        self.write_parts(id, label, Some(line), result, out);
+    }
+
+    fn write_parts(
+        &self,
+        id: Option<&str>,
+        source: &str,
+        line: Option<usize>,
+        result: Result<&Decision, &str>,
+        out: &mut Vec<u8>,
+    ) {
         out.extend_from_slice(b"{\"id\":");
-        json_opt(out, o.id.as_deref());
+        json_opt(out, id);
         out.extend_from_slice(b",\"source\":");
-        json_str(out, &o.source);
-        let d = match &o.result {
+        json_str(out, source);
+        if let Some(line) = line {
+            // `:` and digits need no escape: the closing quote moves after them.
+            out.pop();
+            out.push(b':');
+            push_decimal(out, line);
+            out.push(b'"');
+        }
+        let d = match result {
             Ok(d) => d,
             Err(e) => {
                 out.extend_from_slice(b",\"decision\":\"error\",\"error\":");
