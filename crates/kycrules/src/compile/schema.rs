@@ -83,22 +83,7 @@ impl Compiler<'_> {
                     return None;
                 }
             },
-            TypeExpr::Enum(values) => {
-                let mut names: Vec<String> = Vec::new();
-                for v in values {
-                    if names.contains(&v.node) {
-                        self.diags.push(Diagnostic::error(
-                            diag::DUPLICATE,
-                            format!("enum value `{}` is listed twice", v.node),
-                            v.span,
-                        ));
-                    } else {
-                        names.push(v.node.clone());
-                    }
-                }
-                self.schema.enums.push(names);
-                Type::Enum(u32::try_from(self.schema.enums.len() - 1).unwrap_or(u32::MAX))
-            }
+            TypeExpr::Enum(values) => self.enum_type(values),
             TypeExpr::List(inner) => Type::List(Box::new(self.type_expr(inner)?)),
             TypeExpr::Record(rec) => Type::Record(self.record_type(rec)),
         })
@@ -324,6 +309,24 @@ impl Compiler<'_> {
         self.table_attributes(BANK_TABLE, bank_attrs);
     }
 
+    /// A new enum type of these values (each listed once; a repeat is an error).
+    fn enum_type(&mut self, values: &[Spanned<String>]) -> Type {
+        let mut names: Vec<String> = Vec::new();
+        for v in values {
+            if names.contains(&v.node) {
+                self.diags.push(Diagnostic::error(
+                    diag::DUPLICATE,
+                    format!("enum value `{}` is listed twice", v.node),
+                    v.span,
+                ));
+            } else {
+                names.push(v.node.clone());
+            }
+        }
+        self.schema.enums.push(names);
+        Type::Enum(u32::try_from(self.schema.enums.len() - 1).unwrap_or(u32::MAX))
+    }
+
     /// The table a name declares, if any.
     pub(super) fn table_named(&self, name: &str) -> Option<u32> {
         self.tables
@@ -361,22 +364,7 @@ impl Compiler<'_> {
             }
             self.attr_spans.insert(key, d.name.span);
             let ty = match d.ty.node.as_str() {
-                _ if !d.values.is_empty() => {
-                    let mut names: Vec<String> = Vec::new();
-                    for v in &d.values {
-                        if names.contains(&v.node) {
-                            self.diags.push(Diagnostic::error(
-                                diag::DUPLICATE,
-                                format!("enum value `{}` is listed twice", v.node),
-                                v.span,
-                            ));
-                        } else {
-                            names.push(v.node.clone());
-                        }
-                    }
-                    self.schema.enums.push(names);
-                    Type::Enum(u32::try_from(self.schema.enums.len() - 1).unwrap_or(u32::MAX))
-                }
+                _ if !d.values.is_empty() => self.enum_type(&d.values),
                 "text" => Type::Text,
                 "bool" => Type::Bool,
                 "decimal" => Type::Number,
