@@ -172,13 +172,7 @@ fn condition() -> impl Strategy<Value = String> {
         ][..],
     )
     .prop_map(str::to_string);
-    leaf.prop_recursive(3, 12, 2, |inner| {
-        prop_oneof![
-            inner.clone().prop_map(|c| format!("not ({c})")),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) and ({b})")),
-            (inner.clone(), inner).prop_map(|(a, b)| format!("({a}) or ({b})")),
-        ]
-    })
+    common::condition_tree(leaf)
 }
 
 /// Message texts with placeholders of every kind.

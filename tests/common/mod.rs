@@ -80,3 +80,18 @@ pub fn build_policy(text: &str) -> Result<RuleSet, String> {
         _ => Err(rendered),
     }
 }
+
+/// Conditions built from these leaves with `not`, `and` and `or`, up to three
+/// levels deep, each operand parenthesised.
+pub fn condition_tree(
+    leaf: impl proptest::strategy::Strategy<Value = String> + 'static,
+) -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    leaf.prop_recursive(3, 12, 2, |inner| {
+        prop_oneof![
+            inner.clone().prop_map(|c| format!("not ({c})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) and ({b})")),
+            (inner.clone(), inner).prop_map(|(a, b)| format!("({a}) or ({b})")),
+        ]
+    })
+}
