@@ -357,6 +357,43 @@ pub enum CExpr {
     Aggregate(AggOp, Box<CExpr>, Box<CExpr>),
 }
 
+impl CExpr {
+    /// Calls `f` on each direct sub-expression, in order (a `let`'s body and a
+    /// fired rule's conditions are not sub-expressions: they are reached
+    /// through the rule set).
+    pub fn for_each_child<'a>(&'a self, mut f: impl FnMut(&'a CExpr)) {
+        match self {
+            CExpr::Const(_)
+            | CExpr::Field(_)
+            | CExpr::Var(..)
+            | CExpr::Let(_)
+            | CExpr::Table(_)
+            | CExpr::Fired(_)
+            | CExpr::Today => {}
+            CExpr::EntryAttr(x, ..)
+            | CExpr::EntryKnown(x)
+            | CExpr::EntryCode(x)
+            | CExpr::Lookup(_, x)
+            | CExpr::Not(x)
+            | CExpr::DateShift(x, ..) => f(x),
+            CExpr::And(a, b)
+            | CExpr::Or(a, b)
+            | CExpr::Cmp(_, a, b)
+            | CExpr::Quant(_, a, b)
+            | CExpr::Arith(_, a, b)
+            | CExpr::Aggregate(_, a, b) => {
+                f(a);
+                f(b);
+            }
+            CExpr::In(x, items) => {
+                f(x);
+                items.iter().for_each(f);
+            }
+            CExpr::Call(_, args) => args.iter().for_each(f),
+        }
+    }
+}
+
 /// The arithmetic operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArithOp {

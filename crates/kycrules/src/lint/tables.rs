@@ -93,39 +93,15 @@ fn reads(rs: &RuleSet) -> BTreeSet<(usize, usize)> {
     // An explicit stack: expressions are bounded in height, but need no recursion here.
     while let Some(e) = exprs.pop() {
         match e {
-            CExpr::EntryAttr(x, t, a) => {
+            CExpr::EntryAttr(_, t, a) => {
                 out.insert((*t as usize, *a as usize));
-                exprs.push(x);
             }
-            CExpr::Call(b, args) => {
-                if let Builtin::CountBanks(a) = b {
-                    out.insert((0, *a as usize));
-                }
-                exprs.extend(args);
+            CExpr::Call(Builtin::CountBanks(a), _) => {
+                out.insert((0, *a as usize));
             }
-            CExpr::EntryKnown(x) | CExpr::EntryCode(x) | CExpr::Lookup(_, x) | CExpr::Not(x) => exprs.push(x),
-            CExpr::DateShift(x, ..) => exprs.push(x),
-            CExpr::And(a, b)
-            | CExpr::Or(a, b)
-            | CExpr::Cmp(_, a, b)
-            | CExpr::Quant(_, a, b)
-            | CExpr::Arith(_, a, b)
-            | CExpr::Aggregate(_, a, b) => {
-                exprs.push(a);
-                exprs.push(b);
-            }
-            CExpr::In(x, items) => {
-                exprs.push(x);
-                exprs.extend(items);
-            }
-            CExpr::Const(_)
-            | CExpr::Field(_)
-            | CExpr::Var(..)
-            | CExpr::Let(_)
-            | CExpr::Table(_)
-            | CExpr::Fired(_)
-            | CExpr::Today => {}
+            _ => {}
         }
+        e.for_each_child(|x| exprs.push(x));
     }
     out
 }

@@ -326,33 +326,7 @@ impl<'a> Encoding<'a> {
                     go(&rule.when, out);
                 }
             }
-            CExpr::Const(_) | CExpr::Var(..) | CExpr::Today | CExpr::Table(_) => {}
-            CExpr::EntryAttr(x, ..)
-            | CExpr::EntryKnown(x)
-            | CExpr::EntryCode(x)
-            | CExpr::Lookup(_, x)
-            | CExpr::Not(x)
-            | CExpr::DateShift(x, ..) => go(x, out),
-            CExpr::And(l, r)
-            | CExpr::Or(l, r)
-            | CExpr::Cmp(_, l, r)
-            | CExpr::Quant(_, l, r)
-            | CExpr::Arith(_, l, r)
-            | CExpr::Aggregate(_, l, r) => {
-                go(l, out);
-                go(r, out);
-            }
-            CExpr::In(x, items) => {
-                go(x, out);
-                for i in items {
-                    go(i, out);
-                }
-            }
-            CExpr::Call(_, args) => {
-                for a in args {
-                    go(a, out);
-                }
-            }
+            _ => e.for_each_child(|x| go(x, out)),
         }
     }
 
