@@ -949,7 +949,7 @@ impl<'a> Evaluator<'a> {
                 Cow::Borrowed(b) => Value::Text(Cow::Borrowed(b.strip_prefix(&*t).unwrap_or(b))),
                 Cow::Owned(o) => Value::Text(Cow::Owned(o.strip_prefix(&*t).unwrap_or(&o).to_string())),
             },
-            Builtin::Matches(p) => tri(rs.patterns.get(p as usize).map(|re| re.is_match(&s))),
+            Builtin::Matches(p) => tri(rs.patterns.get(p as usize).and_then(|re| re.is_match(&s))),
             Builtin::CharName => Value::Text(Cow::Owned(
                 s.chars().next().map(crate::chars::describe).unwrap_or_default(),
             )),

@@ -7,6 +7,87 @@ use crate::date::Date;
 use crate::record::Field;
 use regex::Regex;
 use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// How large a pattern's automaton may grow, in bytes (the `regex` crate's
+/// size limits).
+pub const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+/// How deeply a pattern's groups and repetitions may nest.
+pub const PATTERN_NEST_LIMIT: u32 = 64;
+
+/// A pattern of the policy: its text, checked when the policy compiled, and
+/// its matcher, built on first use.
+///
+/// Building a `Regex` is the largest single cost of compiling a policy (for a
+/// short pattern, most of it a full DFA), and the compiled evaluator matches
+/// the common anchored patterns without one; so compiling checks the pattern
+/// with everything that can fail in a build (its syntax, nesting and the size
+/// of its automata, forward and reverse) and leaves the rest for the first
+/// match.
+#[derive(Debug)]
+pub struct Pattern {
+    text: Box<str>,
+    regex: OnceLock<Option<Regex>>,
+}
+
+impl Pattern {
+    /// Checks `text` as a pattern: the pattern, or the `regex` crate's error
+    /// message.
+    pub fn check(text: &str) -> Result<Pattern, String> {
+        use regex_automata::meta;
+        use regex_automata::util::syntax;
+        // The `regex` crate's build of the same pattern, without the engines
+        // whose construction cannot fail (they are optimisations it skips
+        // when they do not apply).
+        let config = meta::Config::new()
+            .match_kind(regex_automata::MatchKind::LeftmostFirst)
+            .utf8_empty(true)
+            .nfa_size_limit(Some(PATTERN_SIZE_LIMIT))
+            .hybrid_cache_capacity(PATTERN_SIZE_LIMIT)
+            .dfa(false)
+            .onepass(false)
+            .backtrack(false);
+        meta::Builder::new()
+            .configure(config)
+            .syntax(syntax::Config::new().utf8(true).nest_limit(PATTERN_NEST_LIMIT))
+            .build(text)
+            .map(|_| Pattern {
+                text: text.into(),
+                regex: OnceLock::new(),
+            })
+            .map_err(|e| match (e.size_limit(), e.syntax_error()) {
+                // The `regex` crate's words for the same errors.
+                (Some(limit), _) => format!("Compiled regex exceeds size limit of {limit} bytes."),
+                (None, Some(syntax)) => syntax.to_string(),
+                (None, None) => e.to_string(),
+            })
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The matcher, built on first use. `None` only if the build fails after
+    /// the check passed, which the check is there to rule out.
+    pub fn regex(&self) -> Option<&Regex> {
+        self.regex
+            .get_or_init(|| {
+                regex::RegexBuilder::new(&self.text)
+                    .size_limit(PATTERN_SIZE_LIMIT)
+                    .dfa_size_limit(PATTERN_SIZE_LIMIT)
+                    .nest_limit(PATTERN_NEST_LIMIT)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// Whether `text` has a match; unknown (`None`) when there is no matcher.
+    pub fn is_match(&self, text: &str) -> Option<bool> {
+        self.regex().map(|re| re.is_match(text))
+    }
+}
 
 /// A compiled policy, ready to evaluate applications.
 #[derive(Debug)]
@@ -19,7 +100,7 @@ pub struct RuleSet {
     /// The declared tables, `bank` first (always declared, maybe empty).
     pub tables: Vec<Table>,
     pub charsets: Vec<crate::charset::Charset>,
-    pub patterns: Vec<Regex>,
+    pub patterns: Vec<Pattern>,
     pub lets: Vec<CExpr>,
     pub rules: Vec<Rule>,
     pub next_steps: Vec<NextStep>,
@@ -545,4 +626,58 @@ pub enum Builtin {
     Floor,
     /// `ceil(number, places)`: towards positive infinity.
     Ceil,
+}
+
+#[cfg(test)]
+mod pattern_tests {
+    use super::*;
+
+    /// What a full build by the `regex` crate says of a pattern.
+    fn regex_says(text: &str) -> Result<(), String> {
+        regex::RegexBuilder::new(text)
+            .size_limit(PATTERN_SIZE_LIMIT)
+            .dfa_size_limit(PATTERN_SIZE_LIMIT)
+            .nest_limit(PATTERN_NEST_LIMIT)
+            .build()
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_check_fails_where_and_as_a_full_build_does() {
+        let deep = format!("{}a{}", "(".repeat(70), ")".repeat(70));
+        let texts = [
+            "^1[3458][0-9]{9}$",
+            "",
+            "[0-9",
+            "a{5,2}",
+            "(?<=x)y",
+            r"\1",
+            r"\p{Greek}+",
+            r"\p{NoSuchScript}",
+            "(?i)straße",
+            r"\w{1000}{1000}",
+            "[[:alpha:]]{300}{300}",
+            &deep,
+        ];
+        let mut failures = 0;
+        for text in texts {
+            let ours = Pattern::check(text);
+            if let Ok(p) = &ours {
+                assert!(p.regex().is_some(), "a checked pattern builds: {text}");
+            }
+            failures += usize::from(ours.is_err());
+            assert_eq!(ours.map(|_| ()), regex_says(text), "{text}");
+        }
+        assert!(failures >= 7, "the list exercises errors of every kind");
+    }
+
+    #[test]
+    fn a_checked_pattern_matches_as_the_regex_does() {
+        let p = Pattern::check(r"^1[3458][0-9]{9}$").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.as_str(), r"^1[3458][0-9]{9}$");
+        assert_eq!(p.is_match("13800138000"), Some(true));
+        assert_eq!(p.is_match("12800138000"), Some(false));
+        assert_eq!(p.is_match("1380013800"), Some(false));
+    }
 }

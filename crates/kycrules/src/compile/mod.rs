@@ -99,7 +99,7 @@ pub(crate) struct Compiler<'a> {
     charset_names: HashMap<String, u32>,
     /// Charsets made where they are used (`"-"`, `ascii_digit`), with their spelling.
     anon_charsets: Vec<(u32, crate::ir::Spelling)>,
-    patterns: Vec<regex::Regex>,
+    patterns: Vec<crate::ir::Pattern>,
     pattern_cache: HashMap<String, u32>,
     pattern_names: HashMap<String, u32>,
     let_decls: Vec<&'a ast::LetDecl>,

@@ -13,7 +13,6 @@ use std::collections::HashMap;
 
 /// The most characters a pattern may have, and the compiled size it may take.
 pub const MAX_PATTERN_LEN: usize = 4096;
-const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 
 impl Compiler<'_> {
     /// Lowers a record type into `schema.records`, returning its index.
@@ -632,20 +631,14 @@ impl Compiler<'_> {
             ));
             return None;
         }
-        match regex::RegexBuilder::new(text)
-            .size_limit(PATTERN_SIZE_LIMIT)
-            .dfa_size_limit(PATTERN_SIZE_LIMIT)
-            .nest_limit(64)
-            .build()
-        {
-            Ok(re) => {
+        match crate::ir::Pattern::check(text) {
+            Ok(pattern) => {
                 let id = u32::try_from(self.patterns.len()).unwrap_or(u32::MAX);
-                self.patterns.push(re);
+                self.patterns.push(pattern);
                 self.pattern_cache.insert(text.to_string(), id);
                 Some(id)
             }
-            Err(e) => {
-                let detail = e.to_string();
+            Err(detail) => {
                 let last = detail
                     .lines()
                     .rev()

@@ -954,7 +954,7 @@ impl Compiler<'_> {
                     {
                         return Some(m);
                     }
-                    ev.rs.patterns.get(p).map(|re| re.is_match(&t.s))
+                    ev.rs.patterns.get(p).and_then(|re| re.is_match(&t.s))
                 })
             }
             (Builtin::Luhn | Builtin::Icao9303 | Builtin::Mod11_2, [x]) => {
