@@ -93,14 +93,15 @@ impl std::ops::Deref for Str<'_> {
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// Whether any of the eight bytes of `w` is a quote, a backslash or a
-/// control character (below 0x20): those end a run of plain string text.
-fn special(w: u64) -> bool {
+/// A bit set at the high bit of each of the eight bytes of `w` that is a
+/// quote, a backslash or a control character (below 0x20): those end a run
+/// of plain string text. Exact for the lowest such byte (bits above it may be
+/// set falsely), so `trailing_zeros() / 8` is its index.
+fn special(w: u64) -> u64 {
     let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-    (zero(w ^ (ONES * u64::from(b'"')))
+    zero(w ^ (ONES * u64::from(b'"')))
         | zero(w ^ (ONES * u64::from(b'\\')))
-        | (w.wrapping_sub(ONES * 0x20) & !w & HIGHS))
-        != 0
+        | (w.wrapping_sub(ONES * 0x20) & !w & HIGHS)
 }
 
 impl<'t> Scan<'t> {
@@ -132,16 +133,19 @@ impl<'t> Scan<'t> {
     }
 
     /// The end of the run of plain string bytes from `i`: the first quote,
-    /// backslash or control character, eight bytes at a time.
+    /// backslash or control character, eight bytes at a time (a short string
+    /// ends within its first word: no byte-by-byte loop).
     fn plain_end(&self, mut i: usize) -> usize {
         let b = self.bytes();
         while let Some(chunk) = b.get(i..i + 8) {
             let w = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]));
-            if special(w) {
-                break;
+            let m = special(w);
+            if m != 0 {
+                return i + (m.trailing_zeros() / 8) as usize;
             }
             i += 8;
         }
+        // The last few bytes of the text, one at a time.
         while let Some(&c) = b.get(i) {
             if c == b'"' || c == b'\\' || c < 0x20 {
                 break;
@@ -450,6 +454,34 @@ mod scan {
             let want: String = serde_json::from_str(json).unwrap();
             assert_eq!(string(json).as_deref(), Some(want.as_str()), "{json}");
         }
+    }
+
+    #[test]
+    fn a_run_of_plain_text_ends_at_the_first_special_byte_wherever_it_is() {
+        let specials = [b'"', b'\\', 0x00, 0x01, 0x1f];
+        let plain = [b'a', b' ', 0x7f, b'!', b'#', b'[', b']', b'~'];
+        for len in 0..24 {
+            for at in 0..=len {
+                for (k, &sp) in specials.iter().enumerate() {
+                    // Plain bytes (ASCII), one special byte at `at`, more after it.
+                    let mut b: Vec<u8> = (0..len).map(|i| plain[(i + k) % plain.len()]).collect();
+                    if at < len {
+                        b[at] = sp;
+                        if at + 1 < len {
+                            b[at + 1] = specials[(k + 1) % specials.len()];
+                        }
+                    }
+                    let text = String::from_utf8(b).unwrap();
+                    for from in 0..=at {
+                        let s = Scan { text: &text, at: 0 };
+                        assert_eq!(s.plain_end(from), at, "{text:?} from {from}");
+                    }
+                }
+            }
+        }
+        // Multi-byte characters are plain text.
+        let text = "中文é😀\"x";
+        assert_eq!(Scan { text, at: 0 }.plain_end(0), text.find('"').unwrap());
     }
 
     #[test]
