@@ -231,6 +231,59 @@ fn direct_json_agrees_with_the_general_path() {
     }
 }
 
+#[test]
+fn direct_json_takes_escapes_spacing_and_signed_numbers_as_the_general_path_does() {
+    let base = r#""applicant":{"name":"A B","phone":"13812345678"},"documents":[]"#;
+    // Each of these the direct path must take itself, with the general path's record.
+    let taken = [
+        format!(r#"{{"id":"a\tb",{base}}}"#),
+        format!(r#"{{"id":"\u00e9\u4e2d \ud83d\ude00 \"q\" \\ \/ \b\f\n\r",{base}}}"#),
+        format!("{{\"id\":\"中文 é\",{base}}}"),
+        " {\n \"id\" : \"a\" ,\t\"applicant\" :{ \"name\":\"A B\" , \"phone\": \"1\"} , \"documents\" : [ ] , \"review\":{\"outcome\" :\"passed\"} } \r\n ".to_owned(),
+        format!(r#"{{"id":"a",{base},"verification":{{"deposited":-5,"entered":-0}}}}"#),
+        format!(r#"{{"id":"a",{base},"verification":{{"deposited":-0.50,"entered":0}}}}"#),
+        format!(r#"{{"id":"a",{base},"verification":{{"deposited":-9223372036854775809,"entered":18446744073709551616}}}}"#),
+        format!(r#"{{"id":"a",{base},"verification":{{"deposited":12345678901234567890.25,"entered":"7"}}}}"#),
+        r#"{"id":"a","applicant":{"name":"A\tB","phone":"13812345678"},"documents":[{"kind":"passport"} , {"kind":"passport","photo_legible":false}]}"#.to_owned(),
+    ];
+    for case in &taken {
+        let (direct, rec, general) = both_paths(case.as_bytes());
+        let general = general.unwrap_or_else(|e| panic!("{case}: {e}"));
+        let (id, record) = direct.unwrap_or_else(|| panic!("the direct path declined {case}"));
+        assert_eq!(record, general, "{case}");
+        assert_eq!(id, rec.id, "{case}");
+    }
+    // Broken or unusual JSON: declined (the general path decides), never a
+    // record the general path would not make.
+    let declined = [
+        format!(r#"{{"id":"a",{base},}}"#),
+        format!(r#"{{"id":"a",{base}"#),
+        format!(r#"{{"id":"a" {base}}}"#),
+        format!(r#"{{"id":"a",{base},"verification":{{"deposited":01}}}}"#),
+        format!(r#"{{"id":"a",{base},"verification":{{"deposited":1.}}}}"#),
+        format!(r#"{{"id":"a",{base},"verification":{{"deposited":+1}}}}"#),
+        format!(r#"{{"id":"a",{base},"verification":{{"deposited":1E2}}}}"#),
+        format!(r#"{{"id":"a",{base},"verification":{{"deposited":2e+1}}}}"#),
+        format!(r#"{{"id":"a",{base},"documents":[{{"kind":"passport"}},]}}"#),
+        format!("{{\"id\":\"a\tb\",{base}}}"),
+        format!(r#"{{"id":"a\x",{base}}}"#),
+        format!(r#"{{"id":"\ude00",{base}}}"#),
+        format!(r#"{{"id":"a",{base}}}{{}}"#),
+        format!(r#"{{"id":"a",{base},"verification":{{"deposited":tru}}}}"#),
+    ];
+    for case in &declined {
+        let (direct, rec, general) = both_paths(case.as_bytes());
+        match (direct, general) {
+            (Some((id, record)), Ok(g)) => {
+                assert_eq!(record, g, "{case}");
+                assert_eq!(id, rec.id, "{case}");
+            }
+            (Some(_), Err(e)) => panic!("{case}: direct accepted, general says {e}"),
+            (None, _) => {}
+        }
+    }
+}
+
 // The reference: SPEC §2's JSON line as serde serializes it.
 #[derive(Serialize)]
 struct RefDecision<'a> {
