@@ -100,7 +100,9 @@ pub const IN_FLIGHT_PER_WORKER: usize = 4;
 /// Runs `work` over `items` on `jobs` worker threads (default: one per core),
 /// `chunk` items per task, calling `sink` with each result in input order
 /// until it returns `false`. Each worker keeps a scratch state made by `init`,
-/// reused between items.
+/// reused between items. With `jobs` = 1, everything runs on this thread in
+/// turn (read a chunk, work, hand on): one core's work, without the hand-offs
+/// between a reader, a worker and this thread.
 ///
 /// There is no barrier between chunks: a worker takes the next chunk as soon
 /// as it is done with one, and this thread hands each result on as soon as
@@ -120,6 +122,21 @@ where
     R: Send,
     S: Send,
 {
+    if jobs == Some(1) {
+        let mut state = init();
+        let mut items = items.peekable();
+        loop {
+            let chunk: Vec<T> = take_weighed(&mut items, chunk, CHUNK_BYTES);
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            for item in chunk {
+                if !sink(work(&mut state, item)) {
+                    return Ok(());
+                }
+            }
+        }
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.unwrap_or(0))
         // Evaluation recurses as deep as a policy's expressions and lets nest
@@ -293,20 +310,48 @@ mod order {
 
     #[test]
     fn the_sink_is_not_called_again_once_it_says_stop() {
-        let mut calls = 0;
-        let items = (0..10_000).map(Item);
+        for jobs in [1, 2] {
+            let mut calls = 0;
+            let items = (0..10_000).map(Item);
+            ordered(
+                items,
+                2,
+                Some(jobs),
+                || (),
+                |_: &mut (), Item(i)| i,
+                |i| {
+                    calls += 1;
+                    i < 100
+                },
+            )
+            .unwrap();
+            assert_eq!(
+                calls, 101,
+                "items 0 to 100, and none after the refusal ({jobs} workers)"
+            );
+        }
+    }
+
+    #[test]
+    fn one_job_works_on_the_calling_thread_with_one_scratch_state() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let here = std::thread::current().id();
+        let inits = AtomicUsize::new(0);
+        let mut got = Vec::new();
         ordered(
-            items,
-            2,
-            Some(2),
-            || (),
-            |_: &mut (), Item(i)| i,
-            |i| {
-                calls += 1;
-                i < 100
+            (0..50).map(Item),
+            4,
+            Some(1),
+            || inits.fetch_add(1, Ordering::Relaxed),
+            |_: &mut usize, Item(i)| (std::thread::current().id(), i),
+            |r| {
+                got.push(r);
+                true
             },
         )
         .unwrap();
-        assert_eq!(calls, 101, "items 0 to 100, and none after the refusal");
+        assert_eq!(inits.load(Ordering::Relaxed), 1, "one scratch state");
+        assert!(got.iter().all(|(t, _)| *t == here), "all on this thread");
+        assert_eq!(got.iter().map(|r| r.1).collect::<Vec<_>>(), (0..50).collect::<Vec<_>>());
     }
 }
