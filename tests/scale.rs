@@ -219,15 +219,16 @@ fn direct_json_agrees_with_the_general_path() {
         format!(r#"{{"id":"\ud800",{base}}}"#),
     ];
     for case in &edge {
-        agrees_or_declines(case);
+        agrees_or_declines(case.as_bytes());
     }
 }
 
 /// The direct path either declines a line (the general path decides) or
 /// makes the record and id the general path makes; it never accepts a line
 /// the general path refuses.
-fn agrees_or_declines(case: &str) {
-    let (direct, rec, general) = both_paths(case.as_bytes());
+fn agrees_or_declines(case: &[u8]) {
+    let (direct, rec, general) = both_paths(case);
+    let case = String::from_utf8_lossy(case);
     match (direct, general) {
         (Some((id, record)), Ok(g)) => {
             assert_eq!(record, g, "{case}");
@@ -236,6 +237,48 @@ fn agrees_or_declines(case: &str) {
         (Some(_), Err(e)) => panic!("{case}: direct accepted, general says {e}"),
         (None, _) => {}
     }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(proptest_cases(400)))]
+
+    /// Generated lines with a few bytes replaced, removed or inserted (most
+    /// of them bytes that mean something in JSON): the direct path agrees
+    /// with the general path or declines, and never panics.
+    #[test]
+    fn direct_json_on_damaged_lines_agrees_or_declines(
+        line in 0usize..200,
+        edits in proptest::collection::vec((0usize..4096, 0usize..SPECIAL.len() + 1, 0u8..3, proptest::prelude::any::<u8>()), 1..5),
+    ) {
+        let mut bytes = damage_corpus()[line % damage_corpus().len()].clone();
+        for (at, pick, kind, any) in edits {
+            let byte = SPECIAL.get(pick).copied().unwrap_or(any);
+            let at = at % (bytes.len() + 1);
+            match kind {
+                0 if at < bytes.len() => bytes[at] = byte,
+                1 if at < bytes.len() => {
+                    bytes.remove(at);
+                }
+                _ => bytes.insert(at, byte),
+            }
+        }
+        agrees_or_declines(&bytes);
+    }
+}
+
+/// Bytes a damaged line is most often given.
+const SPECIAL: &[u8] = b"{}[]\",:\\0123456789-+.eEtrufalsn \t\r\x00\x7f\xc3\xa9\xff";
+
+/// 200 generated JSON lines, made once.
+fn damage_corpus() -> &'static [Vec<u8>] {
+    static LINES: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+    LINES.get_or_init(|| {
+        generate(200, 11, Format::Jsonl)
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(<[u8]>::to_vec)
+            .collect()
+    })
 }
 
 #[test]
@@ -279,7 +322,7 @@ fn direct_json_takes_escapes_spacing_and_signed_numbers_as_the_general_path_does
         format!(r#"{{"id":"a",{base},"verification":{{"deposited":tru}}}}"#),
     ];
     for case in &declined {
-        agrees_or_declines(case);
+        agrees_or_declines(case.as_bytes());
     }
 }
 
