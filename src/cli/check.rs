@@ -11,6 +11,7 @@ use kycrules::html::CheckReport;
 use kycrules::input::{self, Group, GroupDoc, LineAt};
 use kycrules::ir::RuleSet;
 use kycrules::read::{Converted, line_to_record, to_record};
+use kycrules::record::Record;
 use kycrules::report::{self, JsonWriter, Outcome, Palette, Summary};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -120,7 +121,8 @@ fn parse_only(rs: &RuleSet, args: &CheckArgs, inputs: Vec<PathBuf>, as_of: Date)
         let mut failed = 0;
         group.each(|doc| {
             let ok = match doc {
-                GroupDoc::Line { text, .. } => line_to_record(rs, text, as_of).record.is_ok(),
+                // Recycled as `check` recycles it, so that this pass reads as `check` reads.
+                GroupDoc::Line { text, .. } => line_to_record(rs, text, as_of).record.map(Record::recycle).is_ok(),
                 GroupDoc::Unit(u) => to_record(rs, u, as_of).record.is_ok(),
             };
             failed += usize::from(!ok);
@@ -510,6 +512,10 @@ fn report_all(
                     text.push(b'\n');
                     if let Some(id) = line.id() {
                         ids.push_line(id, at);
+                    }
+                    // Its allocations serve the next record read on this thread.
+                    if let Ok(record) = line.record {
+                        record.recycle();
                     }
                     return;
                 }

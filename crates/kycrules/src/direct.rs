@@ -41,7 +41,9 @@ pub fn json_str_record_at(
     let ctx = Ctx { schema, tables, as_of };
     let mut s = Scan { text, at: 0 };
     s.ws();
-    let (fields, seen) = s.record(&ctx, 0, 1)?;
+    // Read into the record last given back on this thread, if any.
+    let mut fields = Record::spare().map(|r| r.fields).unwrap_or_default();
+    let seen = s.record(&ctx, 0, 1, &mut fields)?;
     s.ws();
     if s.at != text.len() {
         return None; // trailing text
@@ -278,9 +280,10 @@ impl<'t> Scan<'t> {
         self.text.get(start..i)
     }
 
-    /// A record of schema record `r`: its fields, and a bit per slot the
-    /// document gave a value (not null).
-    fn record(&mut self, ctx: &Ctx<'_>, r: u32, depth: usize) -> Option<(Box<[Field]>, u64)> {
+    /// A record of schema record `r`, read into `out` (whose slots and their
+    /// allocations are reused when it has as many as the record has fields):
+    /// a bit per slot the document gave a value (not null).
+    fn record(&mut self, ctx: &Ctx<'_>, r: u32, depth: usize, out: &mut Box<[Field]>) -> Option<u64> {
         if depth > MAX_DEPTH {
             return None;
         }
@@ -289,9 +292,12 @@ impl<'t> Scan<'t> {
             return None; // more fields than `seen` has bits
         }
         self.eat(b'{')?;
-        // Not `vec![Field::Absent; n]`, which clones its element n times.
-        let mut out: Vec<Field> = std::iter::repeat_with(|| Field::Absent).take(rs.fields.len()).collect();
+        if out.len() != rs.fields.len() {
+            // Not `vec![Field::Absent; n]`, which clones its element n times.
+            *out = std::iter::repeat_with(|| Field::Absent).take(rs.fields.len()).collect();
+        }
         let mut seen = 0u64;
+        let mut written = 0u64;
         let mut next = 0;
         self.ws();
         if self.peek() == Some(b'}') {
@@ -307,7 +313,10 @@ impl<'t> Scan<'t> {
                 }
                 seen |= 1 << i;
                 self.eat(b':')?;
-                *slot = self.value(ctx, &f.ty, depth)?;
+                self.value(ctx, &f.ty, depth, slot)?;
+                if !matches!(slot, Field::Absent) {
+                    written |= 1 << i;
+                }
                 self.ws();
                 match self.peek()? {
                     b',' => self.at += 1,
@@ -319,69 +328,97 @@ impl<'t> Scan<'t> {
                 }
             }
         }
-        // The fields written with a value (not null), before defaults.
-        let written = out
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| !matches!(f, Field::Absent))
-            .fold(0u64, |m, (i, _)| m | (1 << i));
-        // Absent (or null) fields take their default, or are missing.
-        for (slot, f) in out.iter_mut().zip(&rs.fields) {
-            if matches!(slot, Field::Absent) {
+        // Absent (not given, or null) fields take their default, or are missing.
+        for (i, (slot, f)) in out.iter_mut().zip(&rs.fields).enumerate() {
+            if written & (1 << i) == 0 {
                 match &f.default {
                     Some(d) => *slot = d.clone(),
-                    None if f.optional => {}
+                    None if f.optional => *slot = Field::Absent,
                     None => return None,
                 }
             }
         }
-        Some((out.into_boxed_slice(), written))
+        Some(written)
     }
 
-    /// A value of type `ty` in a record at `depth`; `null` is [`Field::Absent`].
-    fn value(&mut self, ctx: &Ctx<'_>, ty: &Type, depth: usize) -> Option<Field> {
+    /// A value of type `ty` in a record at `depth`, read into `slot` (reusing
+    /// what it holds where the kinds match); `null` is [`Field::Absent`].
+    fn value(&mut self, ctx: &Ctx<'_>, ty: &Type, depth: usize, slot: &mut Field) -> Option<()> {
         self.ws();
         match (self.peek()?, ty) {
-            (b'n', _) => self.word("null").map(|()| Field::Absent),
-            (b't', Type::Bool) => self.word("true").map(|()| Field::Bool(true)),
-            (b'f', Type::Bool) => self.word("false").map(|()| Field::Bool(false)),
+            (b'n', _) => {
+                self.word("null")?;
+                *slot = Field::Absent;
+            }
+            (b't', Type::Bool) => {
+                self.word("true")?;
+                *slot = Field::Bool(true);
+            }
+            (b'f', Type::Bool) => {
+                self.word("false")?;
+                *slot = Field::Bool(false);
+            }
+            (b'"', Type::Text) => match (self.string()?, slot) {
+                (Str::Plain(p), Field::Text(t)) => {
+                    t.clear();
+                    t.push_str(p);
+                }
+                (Str::Plain(p), slot) => *slot = Field::Text(p.to_owned()),
+                (Str::Decoded(d), slot) => *slot = Field::Text(d),
+            },
             (b'"', _) => {
                 let s = self.string()?;
-                text_value(ctx, ty, s)
+                *slot = text_value(ctx, ty, s)?;
             }
-            (b'-' | b'0'..=b'9', Type::Number) => number_value(self.number()?).map(Field::Num),
-            (b'{', Type::Record(r)) => self.record(ctx, *r, depth + 1).map(|(fields, _)| Field::Record(fields)),
+            (b'-' | b'0'..=b'9', Type::Number) => *slot = Field::Num(number_value(self.number()?)?),
+            (b'{', Type::Record(r)) => {
+                if !matches!(slot, Field::Record(_)) {
+                    *slot = Field::Record(Box::default());
+                }
+                let Field::Record(fields) = slot else { return None };
+                self.record(ctx, *r, depth + 1, fields)?;
+            }
             (b'[', Type::List(t)) => {
                 let depth = depth + 1;
                 if depth > MAX_DEPTH {
                     return None;
                 }
                 self.at += 1;
-                let mut out = Vec::new();
+                if !matches!(slot, Field::List(_)) {
+                    *slot = Field::List(Vec::new());
+                }
+                let Field::List(items) = slot else { return None };
+                let mut n = 0;
                 self.ws();
                 if self.peek() == Some(b']') {
                     self.at += 1;
-                    return Some(Field::List(out));
-                }
-                loop {
-                    let v = self.value(ctx, t, depth)?;
-                    if v == Field::Absent {
-                        return None; // a list item may not be null
-                    }
-                    out.push(v);
-                    self.ws();
-                    match self.peek()? {
-                        b',' => self.at += 1,
-                        b']' => {
-                            self.at += 1;
-                            return Some(Field::List(out));
+                } else {
+                    loop {
+                        if n == items.len() {
+                            items.push(Field::Absent);
                         }
-                        _ => return None,
+                        let item = items.get_mut(n)?;
+                        self.value(ctx, t, depth, item)?;
+                        if matches!(item, Field::Absent) {
+                            return None; // a list item may not be null
+                        }
+                        n += 1;
+                        self.ws();
+                        match self.peek()? {
+                            b',' => self.at += 1,
+                            b']' => {
+                                self.at += 1;
+                                break;
+                            }
+                            _ => return None,
+                        }
                     }
                 }
+                items.truncate(n);
             }
-            _ => None,
+            _ => return None,
         }
+        Some(())
     }
 }
 
@@ -412,8 +449,8 @@ fn number_value(text: &str) -> Option<Decimal> {
 fn text_value(ctx: &Ctx<'_>, ty: &Type, s: Str<'_>) -> Option<Field> {
     match ty {
         Type::Text => Some(Field::Text(match s {
-            Str::Plain(p) => p.into(),
-            Str::Decoded(d) => d.into_boxed_str(),
+            Str::Plain(p) => p.to_owned(),
+            Str::Decoded(d) => d,
         })),
         Type::Number => Decimal::parse(&s).ok().map(Field::Num),
         Type::Date => Date::parse(&s).map(Field::Date),

@@ -9,7 +9,7 @@ use crate::decimal::Decimal;
 pub enum Field {
     Absent,
     Bool(bool),
-    Text(Box<str>),
+    Text(String),
     Num(Decimal),
     Date(Date),
     /// An enum value: its index among the enum's values.
@@ -34,4 +34,25 @@ pub struct EntryValue {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     pub fields: Box<[Field]>,
+}
+
+thread_local! {
+    /// The last record given back on this thread ([`Record::recycle`]).
+    static SPARE: std::cell::Cell<Option<Record>> = const { std::cell::Cell::new(None) };
+}
+
+impl Record {
+    /// Gives the record back when it has been evaluated: the next record read
+    /// on this thread by [`direct`](crate::direct) is read into it in place,
+    /// its slots, nested records, lists and texts overwritten rather than
+    /// allocated anew. Dropping a record instead is always correct, only
+    /// slower.
+    pub fn recycle(self) {
+        SPARE.with(|s| s.set(Some(self)));
+    }
+
+    /// The record last given back on this thread, if any.
+    pub(crate) fn spare() -> Option<Record> {
+        SPARE.with(std::cell::Cell::take)
+    }
 }

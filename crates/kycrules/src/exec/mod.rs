@@ -307,7 +307,7 @@ fn compare_fields(op: CmpOp, a: &Field, b: &Field) -> Option<bool> {
         (Field::Num(x), Field::Num(y)) => x.cmp(y),
         (Field::Bool(x), Field::Bool(y)) => x.cmp(y),
         (Field::Date(x), Field::Date(y)) => x.cmp(y),
-        (Field::Text(x), Field::Text(y)) => x.as_ref().cmp(y.as_ref()),
+        (Field::Text(x), Field::Text(y)) => x.as_str().cmp(y.as_str()),
         _ => return eval::compare(op, &Value::of(a), &Value::of(b)),
     };
     Some(holds(op, ord))
@@ -661,7 +661,7 @@ impl Compiler<'_> {
         Some(match ev.eval(e) {
             Value::Absent => Field::Absent,
             Value::Bool(b) => Field::Bool(b),
-            Value::Text(t) => Field::Text(t.into_owned().into_boxed_str()),
+            Value::Text(t) => Field::Text(t.into_owned()),
             Value::Num(n) => Field::Num(n),
             Value::Date(d) => Field::Date(d),
             Value::Enum(i) => Field::Enum(i),
