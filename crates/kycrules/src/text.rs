@@ -224,9 +224,15 @@ pub fn mod11_2_check(digits: &str) -> char {
 /// All but the last four characters replaced by `*`.
 pub fn mask(s: &str) -> String {
     if s.is_ascii() {
+        const STARS: &str = "********************************";
         let shown = s.len().saturating_sub(4);
         let mut out = String::with_capacity(s.len());
-        out.extend(std::iter::repeat_n('*', shown));
+        let mut left = shown;
+        while left > 0 {
+            let k = left.min(STARS.len());
+            out.push_str(STARS.get(..k).unwrap_or_default());
+            left -= k;
+        }
         out.push_str(s.get(shown..).unwrap_or_default());
         return out;
     }
@@ -290,6 +296,8 @@ mod tests {
         assert_eq!(mask("1234"), "1234");
         assert_eq!(mask("12345"), "*2345");
         assert_eq!(mask(""), "");
+        let long = "1".repeat(75);
+        assert_eq!(mask(&long), format!("{}1111", "*".repeat(71)));
         assert_eq!(mask("银行卡6222"), "***6222");
         assert_eq!(mask("12银行卡34"), "***行卡34");
     }
