@@ -57,8 +57,19 @@ impl Text<'_> {
         self.facts & ASCII != 0
     }
 
-    /// The number of characters of its NFC form.
+    /// The number of characters of its NFC form: inlined for text known to
+    /// be ASCII (the usual phone number), the rest out of line.
+    #[inline(always)]
     fn nfc_len(&mut self) -> usize {
+        if self.facts & ASCII != 0 {
+            self.s.len()
+        } else {
+            self.nfc_len_slow()
+        }
+    }
+
+    #[inline(never)]
+    fn nfc_len_slow(&mut self) -> usize {
         if self.is_ascii() {
             self.s.len()
         } else if self.facts & NFC != 0 {
@@ -361,7 +372,7 @@ fn cmp_const(op: CmpOp, place: Read, k: Field, flip: bool) -> Cond {
             Field::Bool(x) => Some(*x),
             _ => None,
         }),
-        // A declared entry (`bank_card.bank == HZB`): equal to an entry
+        // A declared entry (`field == ENTRY`): equal to an entry
         // resolved to it, less than any other, in either order.
         Field::Entry(crate::record::EntryValue { table, id, .. }) => {
             let entry = move |f: &Field| match f {
@@ -412,10 +423,8 @@ where
             compare_fields(op, f, &k)
         }
     };
-    let test = move |x: T| {
-        let ord = x.cmp(&y);
-        Some(holds(op, if flip { ord.reverse() } else { ord }))
-    };
+    let admits = if flip { flipped(admits(op)) } else { admits(op) };
+    let test = move |x: T| Some(admitted(admits, x.cmp(&y)));
     match place {
         Read::Root(Path::One(a)) => cf(move |ev| {
             let f = ev.root.get(a as usize).unwrap_or(&ABSENT);
@@ -430,6 +439,29 @@ where
             take(f).map_or_else(|| slow(f), test)
         }),
     }
+}
+
+/// The orderings a comparison admits, as bits: 1 less, 2 equal, 4 greater
+/// (a test of one bit where [`holds`] branches on the operator).
+fn admits(op: CmpOp) -> u8 {
+    match op {
+        CmpOp::Eq => 2,
+        CmpOp::Ne => 5,
+        CmpOp::Lt => 1,
+        CmpOp::Le => 3,
+        CmpOp::Gt => 4,
+        CmpOp::Ge => 6,
+    }
+}
+
+/// The orderings admitted with the operands swapped.
+fn flipped(admits: u8) -> u8 {
+    (admits & 2) | ((admits & 1) << 2) | ((admits & 4) >> 2)
+}
+
+#[inline(always)]
+fn admitted(admits: u8, ord: std::cmp::Ordering) -> bool {
+    admits & (1u8 << ((ord as i8) + 1)) != 0
 }
 
 /// Whether an ordering satisfies a comparison.
@@ -517,45 +549,46 @@ pub fn evaluate_in(prog: &Program, rs: &RuleSet, record: &Record, opts: Options,
     if !prog.fits(rs) {
         return eval::evaluate_in(rs, record, opts, &mut scratch.eval);
     }
-    let Scratch {
-        eval,
-        mut facts,
-        mut let_facts,
-        mut texts,
-        texts_of,
-        buf,
-        names,
-    } = std::mem::take(scratch);
-    if texts_of != prog.id {
-        texts = prog.texts.iter().map(|t| Arc::from(&**t)).collect();
+    // The buffers are taken one by one and put back (no whole-`Scratch`
+    // move and drop per record); the per-record caches are zeroed in place.
+    if scratch.texts_of != prog.id {
+        scratch.texts = prog.texts.iter().map(|t| Arc::from(&**t)).collect();
+        scratch.texts_of = prog.id;
     }
-    facts.clear();
-    facts.resize(prog.fact_slots, 0);
-    let_facts.clear();
-    let_facts.resize(rs.lets.len(), 0);
+    let mut facts = std::mem::take(&mut scratch.facts);
+    zeroed(&mut facts, prog.fact_slots);
+    let mut let_facts = std::mem::take(&mut scratch.let_facts);
+    zeroed(&mut let_facts, rs.lets.len());
     let mut ev = Ev {
-        ev: Evaluator::with_scratch(rs, record, opts, eval),
+        ev: Evaluator::with_scratch(rs, record, opts, std::mem::take(&mut scratch.eval)),
         prog,
         rs,
         root: &record.fields,
         facts,
         let_facts,
         memo: Vec::new(),
-        texts,
-        buf,
-        names,
+        texts: std::mem::take(&mut scratch.texts),
+        buf: std::mem::take(&mut scratch.buf),
+        names: std::mem::take(&mut scratch.names),
     };
     let decision = decide(&mut ev, opts);
-    *scratch = Scratch {
-        eval: ev.ev.into_scratch(),
-        facts: ev.facts,
-        let_facts: ev.let_facts,
-        texts: ev.texts,
-        texts_of: prog.id,
-        buf: ev.buf,
-        names: ev.names,
-    };
+    scratch.eval = ev.ev.into_scratch();
+    scratch.facts = ev.facts;
+    scratch.let_facts = ev.let_facts;
+    scratch.texts = ev.texts;
+    scratch.buf = ev.buf;
+    scratch.names = ev.names;
     decision
+}
+
+/// `v` as `n` zeros, in place.
+fn zeroed(v: &mut Vec<u8>, n: usize) {
+    if v.len() == n {
+        v.fill(0);
+    } else {
+        v.clear();
+        v.resize(n, 0);
+    }
 }
 
 /// Converts a parsed document with the policy's schema and evaluates it, as
@@ -1454,8 +1487,10 @@ impl Compiler<'_> {
                                 if !t.s.bytes().any(inside) {
                                     return Some(Text { s: t.s, facts });
                                 }
-                                let mut out = String::with_capacity(t.s.len());
-                                out.extend(t.s.chars().filter(|&ch| !inside(ch as u8)));
+                                // ASCII in, ASCII out: kept bytes are a valid text.
+                                let mut kept = Vec::with_capacity(t.s.len());
+                                kept.extend(t.s.bytes().filter(|&b| !inside(b)));
+                                let out = String::from_utf8(kept).unwrap_or_default();
                                 return Some(Text {
                                     s: Cow::Owned(out),
                                     facts,
@@ -1542,4 +1577,25 @@ fn tf<F: for<'a> Fn(&mut Ev<'a>) -> Option<Text<'a>> + Send + Sync + 'static>(f:
 
 fn str_trim(s: &str) -> Cow<'_, str> {
     Cow::Borrowed(s.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cmp::Ordering;
+
+    #[test]
+    fn admitted_orderings_agree_with_holds_either_way_round() {
+        let ops = [CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge];
+        for op in ops {
+            for ord in [Ordering::Less, Ordering::Equal, Ordering::Greater] {
+                assert_eq!(admitted(admits(op), ord), holds(op, ord), "{op:?} {ord:?}");
+                assert_eq!(
+                    admitted(flipped(admits(op)), ord),
+                    holds(op, ord.reverse()),
+                    "{op:?} {ord:?}"
+                );
+            }
+        }
+    }
 }
