@@ -352,18 +352,29 @@ impl<'a> Evaluator<'a> {
 
     /// An evaluator that uses the buffers of `scratch`.
     pub fn with_scratch(rs: &'a RuleSet, record: &'a Record, opts: Options, scratch: Scratch) -> Self {
-        let Scratch { lets, vars, mut fired } = scratch;
-        let mut lets = relet(lets);
+        // A `Value<'static>` is a `Value<'a>`: the vectors are taken as they
+        // are (only `into_scratch` needs to rebuild them for `'static`).
+        let Scratch {
+            mut lets,
+            mut vars,
+            mut fired,
+        } = scratch;
+        lets.clear();
+        vars.clear();
         // Filled in place (`resize` would clone a `None` for each `let`).
         lets.resize_with(rs.lets.len(), || None);
-        fired.clear();
-        fired.resize(rs.rules.len(), false);
+        if fired.len() == rs.rules.len() {
+            fired.fill(false);
+        } else {
+            fired.clear();
+            fired.resize(rs.rules.len(), false);
+        }
         Evaluator {
             rs,
             record,
             opts,
             lets,
-            vars: revar(vars),
+            vars,
             fired,
         }
     }

@@ -6,11 +6,22 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 /// NFC form.
 pub fn nfc(s: &str) -> Cow<'_, str> {
-    if s.is_ascii() || is_nfc_quick(s.chars()) == IsNormalized::Yes {
+    if s.is_ascii() || surely_nfc(s) || is_nfc_quick(s.chars()) == IsNormalized::Yes {
         Cow::Borrowed(s)
     } else {
         Cow::Owned(s.nfc().collect())
     }
+}
+
+/// Whether every character of `s` is below U+0300 (Latin, IPA, spacing
+/// modifiers) or a CJK unified ideograph of the basic block or extension A:
+/// characters that are NFC_QC=Yes with canonical combining class 0, so that
+/// any text of them is NFC (checked character by character in the tests).
+/// A range test per character, where the quick check looks up two tables: the
+/// usual Chinese name passes here.
+fn surely_nfc(s: &str) -> bool {
+    s.chars()
+        .all(|c| c < '\u{300}' || ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c))
 }
 
 /// Runs of white space folded to one space (not trimmed).
@@ -116,14 +127,25 @@ pub fn same_name(a: &str, b: &str) -> bool {
 /// The Luhn check over the digits of `s` (other characters make it fail).
 /// Allocation-free: it runs on every card number of a batch.
 pub fn luhn(s: &str) -> bool {
+    // Byte by byte: a byte of a multi-byte character is no ASCII digit, and
+    // no other character is a decimal digit here (`char::to_digit`).
+    // Every second digit from the right counts doubled, its digits added.
+    const DOUBLED: [u32; 10] = [0, 2, 4, 6, 8, 1, 3, 5, 7, 9];
     let mut sum = 0u32;
-    let mut count = 0usize;
-    for c in s.chars().rev() {
-        let Some(d) = c.to_digit(10) else { return false };
-        sum += luhn_term(count, d);
-        count += 1;
+    let mut second = false;
+    for b in s.bytes().rev() {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return false;
+        }
+        sum += if second {
+            DOUBLED.get(usize::from(d)).copied().unwrap_or(0)
+        } else {
+            u32::from(d)
+        };
+        second = !second;
     }
-    count >= 2 && sum.is_multiple_of(10)
+    s.len() >= 2 && sum.is_multiple_of(10)
 }
 
 /// The Luhn sum of digits (every second digit from the right doubled, its
@@ -201,6 +223,19 @@ pub fn mod11_2_check(digits: &str) -> char {
 
 /// All but the last four characters replaced by `*`.
 pub fn mask(s: &str) -> String {
+    if s.is_ascii() {
+        const STARS: &str = "********************************";
+        let shown = s.len().saturating_sub(4);
+        let mut out = String::with_capacity(s.len());
+        let mut left = shown;
+        while left > 0 {
+            let k = left.min(STARS.len());
+            out.push_str(STARS.get(..k).unwrap_or_default());
+            left -= k;
+        }
+        out.push_str(s.get(shown..).unwrap_or_default());
+        return out;
+    }
     let n = s.chars().count();
     s.chars()
         .enumerate()
@@ -258,5 +293,65 @@ mod tests {
     fn masks() {
         assert_eq!(mask("6222021234567890123"), "***************0123");
         assert_eq!(mask("123"), "123");
+        assert_eq!(mask("1234"), "1234");
+        assert_eq!(mask("12345"), "*2345");
+        assert_eq!(mask(""), "");
+        let long = "1".repeat(75);
+        assert_eq!(mask(&long), format!("{}1111", "*".repeat(71)));
+        assert_eq!(mask("银行卡6222"), "***6222");
+        assert_eq!(mask("12银行卡34"), "***行卡34");
+    }
+
+    #[test]
+    fn luhn_doubles_every_second_digit() {
+        for d in 0..10 {
+            assert_eq!(luhn_term(1, d), if d < 5 { d * 2 } else { d * 2 - 9 });
+        }
+        // Each number with its one valid check digit, and none other.
+        for body in ["7992739871", "6222021234567890", "0", "123"] {
+            let digits: Vec<u32> = body.chars().filter_map(|c| c.to_digit(10)).collect();
+            let valid: Vec<u32> = (0..10)
+                .filter(|&c| {
+                    let mut all = digits.clone();
+                    all.push(c);
+                    luhn_sum(&all).is_multiple_of(10)
+                })
+                .collect();
+            assert_eq!(valid.len(), 1);
+            for c in 0..10 {
+                assert_eq!(luhn(&format!("{body}{c}")), valid.contains(&c), "{body}{c}");
+            }
+        }
+    }
+
+    #[test]
+    fn luhn_reads_ascii_digits_only() {
+        assert!(luhn("79927398713"));
+        assert!(!luhn("7992739871３")); // a full-width digit
+        assert!(!luhn("0"));
+        assert!(luhn("00"));
+        assert!(!luhn(""));
+        assert!(!luhn("4111 1111 1111 1111"));
+    }
+
+    /// The characters that `surely_nfc` admits are each NFC_QC=Yes with
+    /// combining class 0: no text of them changes under NFC.
+    #[test]
+    fn surely_nfc_admits_only_starters_that_stay() {
+        use unicode_normalization::char::canonical_combining_class;
+        let ranges = [('\0', '\u{2FF}'), ('\u{3400}', '\u{4DBF}'), ('\u{4E00}', '\u{9FFF}')];
+        for (lo, hi) in ranges {
+            for c in lo..=hi {
+                let s = c.to_string();
+                assert!(surely_nfc(&s));
+                assert_eq!(is_nfc_quick(s.chars()), IsNormalized::Yes, "U+{:04X}", c as u32);
+                assert_eq!(canonical_combining_class(c), 0, "U+{:04X}", c as u32);
+            }
+        }
+        for s in ["e\u{301}", "\u{F900}", "王\u{300}", "\u{AC00}"] {
+            assert!(!surely_nfc(s), "{s:?}");
+        }
+        assert_eq!(nfc("王小明"), "王小明");
+        assert_eq!(nfc("Jose\u{301}"), "Jos\u{e9}");
     }
 }

@@ -57,8 +57,19 @@ impl Text<'_> {
         self.facts & ASCII != 0
     }
 
-    /// The number of characters of its NFC form.
+    /// The number of characters of its NFC form: inlined for text known to
+    /// be ASCII (the usual phone number), the rest out of line.
+    #[inline(always)]
     fn nfc_len(&mut self) -> usize {
+        if self.facts & ASCII != 0 {
+            self.s.len()
+        } else {
+            self.nfc_len_slow()
+        }
+    }
+
+    #[inline(never)]
+    fn nfc_len_slow(&mut self) -> usize {
         if self.is_ascii() {
             self.s.len()
         } else if self.facts & NFC != 0 {
@@ -183,7 +194,14 @@ pub struct Scratch {
     texts_of: u64,
     /// Where messages are rendered before being copied out at their length.
     buf: String,
+    /// Characters described for messages (`char_name`), kept from one record
+    /// to the next: looking a name up costs thousands of instructions, and a
+    /// batch shows the same few characters again and again.
+    names: Vec<(char, Box<str>)>,
 }
+
+/// How many described characters a worker keeps.
+const NAMES_KEPT: usize = 64;
 
 /// The state of one evaluation.
 struct Ev<'a> {
@@ -202,6 +220,8 @@ struct Ev<'a> {
     texts: Vec<Arc<str>>,
     /// The message buffer, reused from one message to the next.
     buf: String,
+    /// The worker's described characters ([`Scratch::names`]).
+    names: Vec<(char, Box<str>)>,
 }
 
 impl<'a> Ev<'a> {
@@ -214,6 +234,19 @@ impl<'a> Ev<'a> {
             }
             None => 0,
         }
+    }
+
+    /// [`chars::describe`](crate::chars::describe), from the worker's cache.
+    fn describe(&mut self, c: char) -> String {
+        if let Some((_, d)) = self.names.iter().find(|(k, _)| *k == c) {
+            return String::from(&**d);
+        }
+        let d = crate::chars::describe(c);
+        if self.names.len() >= NAMES_KEPT {
+            self.names.clear();
+        }
+        self.names.push((c, d.as_str().into()));
+        d
     }
 
     fn constant(&self, k: usize) -> Value<'a> {
@@ -258,7 +291,7 @@ impl Path {
     }
 
     /// The field at this path from `base`; absent when the path leaves the record.
-    #[inline]
+    #[inline(always)]
     fn get<'a>(&self, base: &'a [Field]) -> &'a Field {
         match self {
             Path::One(a) => base.get(*a as usize).unwrap_or(&ABSENT),
@@ -280,6 +313,9 @@ enum Read {
 }
 
 impl Read {
+    /// Inlined into each closure that reads a field: a call and a return
+    /// cost as much as the read itself.
+    #[inline(always)]
     fn get<'a>(&self, ev: &Ev<'a>) -> &'a Field {
         match self {
             Read::Const(k) => {
@@ -311,6 +347,121 @@ fn compare_fields(op: CmpOp, a: &Field, b: &Field) -> Option<bool> {
         _ => return eval::compare(op, &Value::of(a), &Value::of(b)),
     };
     Some(holds(op, ord))
+}
+
+/// A comparison of a field with a constant (`flip`: the constant on the
+/// left), specialised on the constant's type: a field of that type is
+/// compared where it lies, with the constant held by the closure; any other
+/// field as [`compare_fields`] compares them.
+fn cmp_const(op: CmpOp, place: Read, k: Field, flip: bool) -> Cond {
+    match k {
+        Field::Absent => cf(|_| None),
+        Field::Enum(y) => cmp_typed(op, place, k, flip, y, |f| match f {
+            Field::Enum(x) => Some(*x),
+            _ => None,
+        }),
+        Field::Num(y) => cmp_typed(op, place, k, flip, y, |f| match f {
+            Field::Num(x) => Some(*x),
+            _ => None,
+        }),
+        Field::Date(y) => cmp_typed(op, place, k, flip, y, |f| match f {
+            Field::Date(x) => Some(*x),
+            _ => None,
+        }),
+        Field::Bool(y) => cmp_typed(op, place, k, flip, y, |f| match f {
+            Field::Bool(x) => Some(*x),
+            _ => None,
+        }),
+        // A declared entry (`field == ENTRY`): equal to an entry
+        // resolved to it, less than any other, in either order.
+        Field::Entry(crate::record::EntryValue { table, id, .. }) => {
+            let entry = move |f: &Field| match f {
+                Field::Entry(e) => {
+                    let same = e.id.is_some() && e.id == id && e.table == table;
+                    Some(holds(
+                        op,
+                        if same {
+                            std::cmp::Ordering::Equal
+                        } else {
+                            std::cmp::Ordering::Less
+                        },
+                    ))
+                }
+                f => {
+                    if flip {
+                        compare_fields(op, &k, f)
+                    } else {
+                        compare_fields(op, f, &k)
+                    }
+                }
+            };
+            match place {
+                Read::Root(p) => cf(move |ev| entry(p.get(ev.root))),
+                place => cf(move |ev| entry(place.get(ev))),
+            }
+        }
+        k => cf(move |ev| {
+            let f = place.get(ev);
+            if flip {
+                compare_fields(op, &k, f)
+            } else {
+                compare_fields(op, f, &k)
+            }
+        }),
+    }
+}
+
+fn cmp_typed<T, F>(op: CmpOp, place: Read, k: Field, flip: bool, y: T, take: F) -> Cond
+where
+    T: Ord + Copy + Send + Sync + 'static,
+    F: Fn(&Field) -> Option<T> + Copy + Send + Sync + 'static,
+{
+    let slow = move |f: &Field| {
+        if flip {
+            compare_fields(op, &k, f)
+        } else {
+            compare_fields(op, f, &k)
+        }
+    };
+    let admits = if flip { flipped(admits(op)) } else { admits(op) };
+    let test = move |x: T| Some(admitted(admits, x.cmp(&y)));
+    match place {
+        Read::Root(Path::One(a)) => cf(move |ev| {
+            let f = ev.root.get(a as usize).unwrap_or(&ABSENT);
+            take(f).map_or_else(|| slow(f), test)
+        }),
+        Read::Root(p) => cf(move |ev| {
+            let f = p.get(ev.root);
+            take(f).map_or_else(|| slow(f), test)
+        }),
+        place => cf(move |ev| {
+            let f = place.get(ev);
+            take(f).map_or_else(|| slow(f), test)
+        }),
+    }
+}
+
+/// The orderings a comparison admits, as bits: 1 less, 2 equal, 4 greater
+/// (a test of one bit where [`holds`] branches on the operator).
+fn admits(op: CmpOp) -> u8 {
+    match op {
+        CmpOp::Eq => 2,
+        CmpOp::Ne => 5,
+        CmpOp::Lt => 1,
+        CmpOp::Le => 3,
+        CmpOp::Gt => 4,
+        CmpOp::Ge => 6,
+    }
+}
+
+/// The orderings admitted with the operands swapped.
+fn flipped(admits: u8) -> u8 {
+    (admits & 2) | ((admits & 1) << 2) | ((admits & 4) >> 2)
+}
+
+#[inline(always)]
+fn admitted(admits: u8, ord: std::cmp::Ordering) -> bool {
+    admits & (1u8 << ((ord as i8) + 1)) != 0
 }
 
 /// Whether an ordering satisfies a comparison.
@@ -398,42 +549,46 @@ pub fn evaluate_in(prog: &Program, rs: &RuleSet, record: &Record, opts: Options,
     if !prog.fits(rs) {
         return eval::evaluate_in(rs, record, opts, &mut scratch.eval);
     }
-    let Scratch {
-        eval,
-        mut facts,
-        mut let_facts,
-        mut texts,
-        texts_of,
-        buf,
-    } = std::mem::take(scratch);
-    if texts_of != prog.id {
-        texts = prog.texts.iter().map(|t| Arc::from(&**t)).collect();
+    // The buffers are taken one by one and put back (no whole-`Scratch`
+    // move and drop per record); the per-record caches are zeroed in place.
+    if scratch.texts_of != prog.id {
+        scratch.texts = prog.texts.iter().map(|t| Arc::from(&**t)).collect();
+        scratch.texts_of = prog.id;
     }
-    facts.clear();
-    facts.resize(prog.fact_slots, 0);
-    let_facts.clear();
-    let_facts.resize(rs.lets.len(), 0);
+    let mut facts = std::mem::take(&mut scratch.facts);
+    zeroed(&mut facts, prog.fact_slots);
+    let mut let_facts = std::mem::take(&mut scratch.let_facts);
+    zeroed(&mut let_facts, rs.lets.len());
     let mut ev = Ev {
-        ev: Evaluator::with_scratch(rs, record, opts, eval),
+        ev: Evaluator::with_scratch(rs, record, opts, std::mem::take(&mut scratch.eval)),
         prog,
         rs,
         root: &record.fields,
         facts,
         let_facts,
         memo: Vec::new(),
-        texts,
-        buf,
+        texts: std::mem::take(&mut scratch.texts),
+        buf: std::mem::take(&mut scratch.buf),
+        names: std::mem::take(&mut scratch.names),
     };
     let decision = decide(&mut ev, opts);
-    *scratch = Scratch {
-        eval: ev.ev.into_scratch(),
-        facts: ev.facts,
-        let_facts: ev.let_facts,
-        texts: ev.texts,
-        texts_of: prog.id,
-        buf: ev.buf,
-    };
+    scratch.eval = ev.ev.into_scratch();
+    scratch.facts = ev.facts;
+    scratch.let_facts = ev.let_facts;
+    scratch.texts = ev.texts;
+    scratch.buf = ev.buf;
+    scratch.names = ev.names;
     decision
+}
+
+/// `v` as `n` zeros, in place.
+fn zeroed(v: &mut Vec<u8>, n: usize) {
+    if v.len() == n {
+        v.fill(0);
+    } else {
+        v.clear();
+        v.resize(n, 0);
+    }
 }
 
 /// Converts a parsed document with the policy's schema and evaluates it, as
@@ -585,6 +740,28 @@ fn reads(e: &CExpr) -> bool {
         CExpr::In(x, items) => reads(x) || items.iter().any(reads),
         CExpr::Call(_, args) => args.iter().any(reads),
     }
+}
+
+/// The operands of a chain of `and`s (of `or`s), left to right.
+fn chain_operands<'e>(e: &'e CExpr, and: bool, out: &mut Vec<&'e CExpr>) {
+    match e {
+        CExpr::And(l, r) if and => {
+            chain_operands(l, and, out);
+            chain_operands(r, and, out);
+        }
+        CExpr::Or(l, r) if !and => {
+            chain_operands(l, and, out);
+            chain_operands(r, and, out);
+        }
+        _ => out.push(e),
+    }
+}
+
+/// How many operands a chain of `and`s (of `or`s) has.
+fn chain_len(e: &CExpr) -> usize {
+    let mut out = Vec::new();
+    chain_operands(e, matches!(e, CExpr::And(..)), &mut out);
+    out.len()
 }
 
 struct Compiler<'r> {
@@ -753,6 +930,7 @@ impl Compiler<'_> {
                 let x = self.cond(x);
                 cf(move |ev| x(ev).map(|b| !b))
             }
+            CExpr::And(..) | CExpr::Or(..) if chain_len(e) > 2 => self.chain(e),
             CExpr::And(l, r) => {
                 let (l, r) = (self.cond(l), self.cond(r));
                 cf(move |ev| match l(ev) {
@@ -862,9 +1040,40 @@ impl Compiler<'_> {
         }
     }
 
+    /// A chain of `and`s (or of `or`s) as one loop over its operands, in
+    /// order: the first `false` (`true`) decides, else any unknown makes it
+    /// unknown (three-valued, as the nested pairs).
+    fn chain(&mut self, e: &CExpr) -> Cond {
+        let and = matches!(e, CExpr::And(..));
+        let mut operands = Vec::new();
+        chain_operands(e, and, &mut operands);
+        let conds: Box<[Cond]> = operands.into_iter().map(|x| self.cond(x)).collect();
+        cf(move |ev| {
+            let mut unknown = false;
+            for c in &conds {
+                match c(ev) {
+                    Some(b) if b != and => return Some(b),
+                    None => unknown = true,
+                    Some(_) => {}
+                }
+            }
+            if unknown { None } else { Some(and) }
+        })
+    }
+
     fn cmp(&mut self, op: CmpOp, l: &CExpr, r: &CExpr) -> Cond {
         if let (Some(a), Some(b)) = (self.read(l), self.read(r)) {
-            return cf(move |ev| compare_fields(op, a.get(ev), b.get(ev)));
+            return match (a, b) {
+                (Read::Const(_), Read::Const(_)) => {
+                    let (a, b) = (self.const_field(l), self.const_field(r));
+                    let t = compare_fields(op, &a, &b);
+                    cf(move |_| t)
+                }
+                (place, Read::Const(_)) => cmp_const(op, place, self.const_field(r), false),
+                (Read::Const(_), place) => cmp_const(op, place, self.const_field(l), true),
+                (Read::Root(p), Read::Root(q)) => cf(move |ev| compare_fields(op, p.get(ev.root), q.get(ev.root))),
+                (a, b) => cf(move |ev| compare_fields(op, a.get(ev), b.get(ev))),
+            };
         }
         // `length(x)` against a whole number: counted and compared as integers,
         // without a decimal.
@@ -905,20 +1114,35 @@ impl Compiler<'_> {
         })
     }
 
+    /// Charset `c`'s ASCII characters as a table of 256 bytes (none above
+    /// 127): one load per byte where the bitmap takes a 128-bit shift.
+    fn ascii_table(&self, c: usize) -> [bool; 256] {
+        let bits = self.rs.charsets.get(c).map_or(0, |cs| cs.ascii_bits());
+        std::array::from_fn(|b| b < 128 && bits & (1u128 << b) != 0)
+    }
+
+    /// The constant of a `CExpr::Const` (absent for any other expression).
+    fn const_field(&self, e: &CExpr) -> Field {
+        match e {
+            CExpr::Const(f) => f.clone(),
+            _ => Field::Absent,
+        }
+    }
+
     /// The built-ins whose value is a truth value, over texts.
     fn call_cond(&mut self, b: Builtin, args: &[CExpr]) -> Option<Cond> {
         Some(match (b, args) {
             (Builtin::Only(c) | Builtin::HasAny(c), [x]) => {
                 let x = self.txt(x);
                 let c = c as usize;
+                let table = self.ascii_table(c);
                 let any = matches!(b, Builtin::HasAny(_));
                 cf(move |ev| {
                     let mut t = x(ev)?;
                     let rs: &RuleSet = ev.rs;
                     let cs = rs.charsets.get(c)?;
                     Some(if t.is_ascii() {
-                        let bits = cs.ascii_bits();
-                        let inside = |b: u8| bits & (1u128 << b) != 0;
+                        let inside = |b: u8| table.get(usize::from(b)).copied().unwrap_or(false);
                         if any {
                             t.s.bytes().any(inside)
                         } else {
@@ -967,6 +1191,7 @@ impl Compiler<'_> {
                 cf(move |ev| x(ev).map(|t| check(&t.s)))
             }
             (Builtin::Present, [x]) => match self.read(x) {
+                Some(Read::Root(p)) => cf(move |ev| Some(!matches!(p.get(ev.root), Field::Absent))),
                 Some(r) if !matches!(r, Read::Const(_)) => cf(move |ev| Some(!matches!(r.get(ev), Field::Absent))),
                 _ => {
                     let x = self.val(x);
@@ -1193,13 +1418,15 @@ impl Compiler<'_> {
                 match b {
                     Builtin::FirstOutside(c) => {
                         let c = c as usize;
+                        let table = self.ascii_table(c);
                         tf(move |ev| {
                             let mut t = x(ev)?;
                             let rs: &RuleSet = ev.rs;
                             let cs = rs.charsets.get(c)?;
                             let (i, ch) = if t.is_ascii() {
-                                let bits = cs.ascii_bits();
-                                let i = t.s.bytes().position(|b| bits & (1u128 << b) == 0)?;
+                                let i =
+                                    t.s.bytes()
+                                        .position(|b| !table.get(usize::from(b)).copied().unwrap_or(false))?;
                                 (i, char::from(*t.s.as_bytes().get(i)?))
                             } else {
                                 cs.first_outside(&t.s)?
@@ -1217,7 +1444,7 @@ impl Compiler<'_> {
                         tf(move |ev| {
                             let t = x(ev)?;
                             let s = match t.s.chars().next() {
-                                Some(ch) if name => crate::chars::describe(ch),
+                                Some(ch) if name => ev.describe(ch),
                                 Some(ch) => format!("U+{:04X}", ch as u32),
                                 None => String::new(),
                             };
@@ -1249,19 +1476,21 @@ impl Compiler<'_> {
                     }),
                     Builtin::Remove(c) => {
                         let c = c as usize;
+                        let table = self.ascii_table(c);
                         tf(move |ev| {
                             let mut t = x(ev)?;
                             let rs: &RuleSet = ev.rs;
                             let cs = rs.charsets.get(c)?;
                             let facts = keep_ascii(t.facts);
                             if t.is_ascii() {
-                                let bits = cs.ascii_bits();
-                                let inside = |b: u8| bits & (1u128 << b) != 0;
+                                let inside = |b: u8| table.get(usize::from(b)).copied().unwrap_or(false);
                                 if !t.s.bytes().any(inside) {
                                     return Some(Text { s: t.s, facts });
                                 }
-                                let mut out = String::with_capacity(t.s.len());
-                                out.extend(t.s.chars().filter(|&ch| !inside(ch as u8)));
+                                // ASCII in, ASCII out: kept bytes are a valid text.
+                                let mut kept = Vec::with_capacity(t.s.len());
+                                kept.extend(t.s.bytes().filter(|&b| !inside(b)));
+                                let out = String::from_utf8(kept).unwrap_or_default();
                                 return Some(Text {
                                     s: Cow::Owned(out),
                                     facts,
@@ -1348,4 +1577,25 @@ fn tf<F: for<'a> Fn(&mut Ev<'a>) -> Option<Text<'a>> + Send + Sync + 'static>(f:
 
 fn str_trim(s: &str) -> Cow<'_, str> {
     Cow::Borrowed(s.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cmp::Ordering;
+
+    #[test]
+    fn admitted_orderings_agree_with_holds_either_way_round() {
+        let ops = [CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge];
+        for op in ops {
+            for ord in [Ordering::Less, Ordering::Equal, Ordering::Greater] {
+                assert_eq!(admitted(admits(op), ord), holds(op, ord), "{op:?} {ord:?}");
+                assert_eq!(
+                    admitted(flipped(admits(op)), ord),
+                    holds(op, ord.reverse()),
+                    "{op:?} {ord:?}"
+                );
+            }
+        }
+    }
 }
