@@ -57,7 +57,7 @@ pub struct RunArgs {
     /// How to read stdin and files without a known extension (`auto`: told from the text).
     #[arg(long = "input-format", value_enum, default_value = "auto")]
     pub input_format: InputFormatArg,
-    /// Worker threads, 1 to 4× the cores (default: all cores).
+    /// Worker threads, 1 to 4× the cores (default: all cores; one for files under 256 KiB).
     #[arg(long, short = 'j', value_parser = parse_jobs)]
     pub jobs: Option<usize>,
 }
@@ -566,11 +566,12 @@ fn report_all(
     let mut seen = Ids::default();
     let mut open = true;
     let progress = Progress::start(&inputs);
+    let jobs = jobs_for(&inputs, run.jobs);
     let groups = input::read_groups_as(inputs, run.input_format.into(), batch::GROUP, batch::CHUNK_BYTES);
     let result = batch::ordered(
         groups,
         batch::CHUNK,
-        run.jobs,
+        jobs,
         exec::Scratch::default,
         work,
         |done: Done| {
@@ -600,6 +601,25 @@ fn repeats_note(repeated: u64) -> String {
         1 => ", 1 duplicate id".to_owned(),
         n => format!(", {n} duplicate ids"),
     }
+}
+
+/// Input files smaller than this in all are checked on one thread unless
+/// `--jobs` says otherwise: starting worker threads would cost more than they
+/// save (a few hundred records take a few milliseconds).
+const ONE_THREAD_BELOW: u64 = 256 << 10;
+
+/// The worker threads for `inputs`: `jobs` when given; one when the inputs
+/// are regular files under [`ONE_THREAD_BELOW`] bytes in all; else the
+/// default (all cores). Stdin and directories are of unknown size.
+fn jobs_for(inputs: &[PathBuf], jobs: Option<usize>) -> Option<usize> {
+    jobs.or_else(|| {
+        let mut total = 0u64;
+        for path in inputs {
+            let meta = std::fs::metadata(path).ok().filter(std::fs::Metadata::is_file)?;
+            total = total.saturating_add(meta.len());
+        }
+        (total < ONE_THREAD_BELOW).then_some(1)
+    })
 }
 
 pub fn run(args: &CheckArgs) -> ExitStatus {
@@ -794,5 +814,31 @@ mod seen {
             1,
             "a file's name kept once per run of its lines"
         );
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod jobs {
+    use super::*;
+
+    #[test]
+    fn small_files_are_checked_on_one_thread_unless_told() {
+        let dir = std::env::temp_dir().join(format!("kycrules-jobs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let small = dir.join("small.jsonl");
+        std::fs::write(&small, b"{}\n").unwrap();
+        let large = dir.join("large.jsonl");
+        std::fs::File::create(&large)
+            .unwrap()
+            .set_len(ONE_THREAD_BELOW)
+            .unwrap();
+        assert_eq!(jobs_for(std::slice::from_ref(&small), None), Some(1));
+        assert_eq!(jobs_for(std::slice::from_ref(&small), Some(3)), Some(3), "--jobs wins");
+        assert_eq!(jobs_for(&[large.clone()], None), None, "large: all cores");
+        assert_eq!(jobs_for(&[small.clone(), large], None), None, "sizes add up");
+        assert_eq!(jobs_for(&[PathBuf::from("-")], None), None, "stdin: unknown size");
+        assert_eq!(jobs_for(&[dir.clone()], None), None, "a directory: unknown size");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
