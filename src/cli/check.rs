@@ -611,7 +611,7 @@ const ONE_THREAD_BELOW: u64 = 256 << 10;
 /// The worker threads for `inputs`: `jobs` when given; one when the inputs
 /// are regular files under [`ONE_THREAD_BELOW`] bytes in all; else the
 /// default (all cores). Stdin and directories are of unknown size.
-fn jobs_for(inputs: &[PathBuf], jobs: Option<usize>) -> Option<usize> {
+pub(super) fn jobs_for(inputs: &[PathBuf], jobs: Option<usize>) -> Option<usize> {
     jobs.or_else(|| {
         let mut total = 0u64;
         for path in inputs {
@@ -835,7 +835,7 @@ mod jobs {
             .unwrap();
         assert_eq!(jobs_for(std::slice::from_ref(&small), None), Some(1));
         assert_eq!(jobs_for(std::slice::from_ref(&small), Some(3)), Some(3), "--jobs wins");
-        assert_eq!(jobs_for(&[large.clone()], None), None, "large: all cores");
+        assert_eq!(jobs_for(std::slice::from_ref(&large), None), None, "large: all cores");
         assert_eq!(jobs_for(&[small.clone(), large], None), None, "sizes add up");
         assert_eq!(jobs_for(&[PathBuf::from("-")], None), None, "stdin: unknown size");
         assert_eq!(jobs_for(&[dir.clone()], None), None, "a directory: unknown size");

@@ -96,10 +96,11 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
         |_: &mut (), unit: input::Unit| diff::diff_record_compiled(p, programs, unit.parse(), old_opts, new_opts);
     // A task per group of records, as `check` has.
     let chunk = kycrules::batch::GROUP;
+    let jobs = super::check::jobs_for(&inputs, args.run.jobs);
     let result = kycrules::batch::ordered(
         input::read_units_as(inputs, args.run.input_format.into()),
         chunk,
-        args.run.jobs,
+        jobs,
         || (),
         work,
         |d: RecordDiff| {
