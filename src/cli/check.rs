@@ -838,7 +838,11 @@ mod jobs {
         assert_eq!(jobs_for(std::slice::from_ref(&large), None), None, "large: all cores");
         assert_eq!(jobs_for(&[small.clone(), large], None), None, "sizes add up");
         assert_eq!(jobs_for(&[PathBuf::from("-")], None), None, "stdin: unknown size");
-        assert_eq!(jobs_for(&[dir.clone()], None), None, "a directory: unknown size");
+        assert_eq!(
+            jobs_for(std::slice::from_ref(&dir), None),
+            None,
+            "a directory: unknown size"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
