@@ -280,6 +280,18 @@ impl<'t> Scan<'t> {
         self.text.get(start..i)
     }
 
+    /// After an item of an object or array: a `,` (another item follows:
+    /// `false`) or its `close` (the end: `true`).
+    fn separator(&mut self, close: u8) -> Option<bool> {
+        self.ws();
+        let c = self.peek()?;
+        if c != b',' && c != close {
+            return None;
+        }
+        self.at += 1;
+        Some(c == close)
+    }
+
     /// A record of schema record `r`, read into `out` (whose slots and their
     /// allocations are reused when it has as many as the record has fields):
     /// a bit per slot the document gave a value (not null).
@@ -317,14 +329,8 @@ impl<'t> Scan<'t> {
                 if !matches!(slot, Field::Absent) {
                     written |= 1 << i;
                 }
-                self.ws();
-                match self.peek()? {
-                    b',' => self.at += 1,
-                    b'}' => {
-                        self.at += 1;
-                        break;
-                    }
-                    _ => return None,
+                if self.separator(b'}')? {
+                    break;
                 }
             }
         }
@@ -403,14 +409,8 @@ impl<'t> Scan<'t> {
                             return None; // a list item may not be null
                         }
                         n += 1;
-                        self.ws();
-                        match self.peek()? {
-                            b',' => self.at += 1,
-                            b']' => {
-                                self.at += 1;
-                                break;
-                            }
-                            _ => return None,
+                        if self.separator(b']')? {
+                            break;
                         }
                     }
                 }
