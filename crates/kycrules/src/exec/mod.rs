@@ -354,24 +354,21 @@ fn compare_fields(op: CmpOp, a: &Field, b: &Field) -> Option<bool> {
 /// compared where it lies, with the constant held by the closure; any other
 /// field as [`compare_fields`] compares them.
 fn cmp_const(op: CmpOp, place: Read, k: Field, flip: bool) -> Cond {
+    // The constant `y` of kind `Field::$kind`, and a field's value of that kind.
+    macro_rules! typed {
+        ($kind:ident, $y:expr) => {
+            cmp_typed(op, place, k, flip, $y, |f| match f {
+                Field::$kind(x) => Some(*x),
+                _ => None,
+            })
+        };
+    }
     match k {
         Field::Absent => cf(|_| None),
-        Field::Enum(y) => cmp_typed(op, place, k, flip, y, |f| match f {
-            Field::Enum(x) => Some(*x),
-            _ => None,
-        }),
-        Field::Num(y) => cmp_typed(op, place, k, flip, y, |f| match f {
-            Field::Num(x) => Some(*x),
-            _ => None,
-        }),
-        Field::Date(y) => cmp_typed(op, place, k, flip, y, |f| match f {
-            Field::Date(x) => Some(*x),
-            _ => None,
-        }),
-        Field::Bool(y) => cmp_typed(op, place, k, flip, y, |f| match f {
-            Field::Bool(x) => Some(*x),
-            _ => None,
-        }),
+        Field::Enum(y) => typed!(Enum, y),
+        Field::Num(y) => typed!(Num, y),
+        Field::Date(y) => typed!(Date, y),
+        Field::Bool(y) => typed!(Bool, y),
         // A declared entry (`field == ENTRY`): equal to an entry
         // resolved to it, less than any other, in either order.
         Field::Entry(crate::record::EntryValue { table, id, .. }) => {
