@@ -88,6 +88,17 @@ fn facts_of(s: &str) -> u8 {
     if s.is_ascii() { ASCII | NFC } else { NOT_ASCII }
 }
 
+/// A charset's ASCII members as a table of the 256 byte values (only the
+/// first 128 can be members), built once when the program compiles.
+#[derive(Clone, Copy)]
+struct AsciiSet([bool; 256]);
+
+impl AsciiSet {
+    fn has(&self, b: u8) -> bool {
+        self.0[usize::from(b)]
+    }
+}
+
 /// The facts that survive a transformation that keeps ASCII text ASCII.
 fn keep_ascii(facts: u8) -> u8 {
     if facts & ASCII != 0 { ASCII | NFC } else { 0 }
@@ -1113,9 +1124,9 @@ impl Compiler<'_> {
 
     /// Charset `c`'s ASCII characters as a table of 256 bytes (none above
     /// 127): one load per byte where the bitmap takes a 128-bit shift.
-    fn ascii_table(&self, c: usize) -> [bool; 256] {
+    fn ascii_table(&self, c: usize) -> AsciiSet {
         let bits = self.rs.charsets.get(c).map_or(0, |cs| cs.ascii_bits());
-        std::array::from_fn(|b| b < 128 && bits & (1u128 << b) != 0)
+        AsciiSet(std::array::from_fn(|b| b < 128 && bits & (1u128 << b) != 0))
     }
 
     /// The constant of a `CExpr::Const` (absent for any other expression).
@@ -1139,7 +1150,7 @@ impl Compiler<'_> {
                     let rs: &RuleSet = ev.rs;
                     let cs = rs.charsets.get(c)?;
                     Some(if t.is_ascii() {
-                        let inside = |b: u8| table.get(usize::from(b)).copied().unwrap_or(false);
+                        let inside = |b: u8| table.has(b);
                         if any {
                             t.s.bytes().any(inside)
                         } else {
@@ -1405,148 +1416,142 @@ impl Compiler<'_> {
 
     /// A built-in whose value is a text, over texts.
     fn txt_call(&mut self, b: Builtin, args: &[CExpr], e: &CExpr) -> Txt {
-        {
-            {
-                let texts: Vec<Txt> = args.iter().map(|a| self.txt(a)).collect();
-                let mut texts = texts.into_iter();
-                let (Some(x), y) = (texts.next(), texts.next()) else {
+        let texts: Vec<Txt> = args.iter().map(|a| self.txt(a)).collect();
+        let mut texts = texts.into_iter();
+        let (Some(x), y) = (texts.next(), texts.next()) else {
+            return self.txt_of_val(e);
+        };
+        match b {
+            Builtin::FirstOutside(c) => {
+                let c = c as usize;
+                let table = self.ascii_table(c);
+                tf(move |ev| {
+                    let mut t = x(ev)?;
+                    let rs: &RuleSet = ev.rs;
+                    let cs = rs.charsets.get(c)?;
+                    let (i, ch) = if t.is_ascii() {
+                        let i = t.s.bytes().position(|b| !table.has(b))?;
+                        (i, char::from(*t.s.as_bytes().get(i)?))
+                    } else {
+                        cs.first_outside(&t.s)?
+                    };
+                    let facts = facts_of_char(ch);
+                    let s = match t.s {
+                        Cow::Borrowed(b) => Cow::Borrowed(b.get(i..i + ch.len_utf8())?),
+                        Cow::Owned(_) => Cow::Owned(ch.to_string()),
+                    };
+                    Some(Text { s, facts })
+                })
+            }
+            Builtin::CharName | Builtin::CharCode => {
+                let name = b == Builtin::CharName;
+                tf(move |ev| {
+                    let t = x(ev)?;
+                    let s = match t.s.chars().next() {
+                        Some(ch) if name => ev.describe(ch),
+                        Some(ch) => format!("U+{:04X}", ch as u32),
+                        None => String::new(),
+                    };
+                    Some(Text {
+                        facts: facts_of(&s),
+                        s: Cow::Owned(s),
+                    })
+                })
+            }
+            Builtin::ConfusableHint => tf(move |ev| {
+                let t = x(ev)?;
+                let hint = t.s.chars().next().and_then(crate::chars::confusable_hint)?;
+                Some(Text {
+                    facts: facts_of(&hint),
+                    s: Cow::Owned(hint),
+                })
+            }),
+            Builtin::Nfc => tf(move |ev| {
+                let mut t = x(ev)?;
+                if t.is_ascii() || t.facts & NFC != 0 {
+                    t.facts |= NFC;
+                    return Some(t);
+                }
+                let s = match t.s {
+                    Cow::Borrowed(b) => text::nfc(b),
+                    Cow::Owned(o) => Cow::Owned(text::nfc(&o).into_owned()),
+                };
+                Some(Text { s, facts: NFC })
+            }),
+            Builtin::Remove(c) => {
+                let c = c as usize;
+                let table = self.ascii_table(c);
+                tf(move |ev| {
+                    let mut t = x(ev)?;
+                    let rs: &RuleSet = ev.rs;
+                    let cs = rs.charsets.get(c)?;
+                    let facts = keep_ascii(t.facts);
+                    if t.is_ascii() {
+                        let inside = |b: u8| table.has(b);
+                        if !t.s.bytes().any(inside) {
+                            return Some(Text { s: t.s, facts });
+                        }
+                        // ASCII in, ASCII out: kept bytes are a valid text.
+                        let mut kept = Vec::with_capacity(t.s.len());
+                        kept.extend(t.s.bytes().filter(|&b| !inside(b)));
+                        let out = String::from_utf8(kept).unwrap_or_default();
+                        return Some(Text {
+                            s: Cow::Owned(out),
+                            facts,
+                        });
+                    }
+                    if !t.s.chars().any(|ch| cs.contains(ch)) {
+                        return Some(Text { s: t.s, facts });
+                    }
+                    let mut out = String::with_capacity(t.s.len());
+                    out.extend(t.s.chars().filter(|&ch| !cs.contains(ch)));
+                    Some(Text {
+                        s: Cow::Owned(out),
+                        facts,
+                    })
+                })
+            }
+            Builtin::StripPrefix => {
+                let Some(y) = y else {
                     return self.txt_of_val(e);
                 };
-                match b {
-                    Builtin::FirstOutside(c) => {
-                        let c = c as usize;
-                        let table = self.ascii_table(c);
-                        tf(move |ev| {
-                            let mut t = x(ev)?;
-                            let rs: &RuleSet = ev.rs;
-                            let cs = rs.charsets.get(c)?;
-                            let (i, ch) = if t.is_ascii() {
-                                let i =
-                                    t.s.bytes()
-                                        .position(|b| !table.get(usize::from(b)).copied().unwrap_or(false))?;
-                                (i, char::from(*t.s.as_bytes().get(i)?))
-                            } else {
-                                cs.first_outside(&t.s)?
+                tf(move |ev| {
+                    let t = x(ev)?;
+                    let prefix = y(ev)?;
+                    let facts = keep_ascii(t.facts);
+                    let s = match t.s {
+                        Cow::Borrowed(b) => Cow::Borrowed(b.strip_prefix(&*prefix.s).unwrap_or(b)),
+                        Cow::Owned(o) => match o.strip_prefix(&*prefix.s) {
+                            Some(rest) => Cow::Owned(rest.to_string()),
+                            None => Cow::Owned(o),
+                        },
+                    };
+                    Some(Text { s, facts })
+                })
+            }
+            _ => {
+                let f: for<'b> fn(&'b str) -> Cow<'b, str> = match b {
+                    Builtin::Trim => str_trim,
+                    Builtin::FoldSpace => text::fold_space,
+                    Builtin::AsciiLower => text::ascii_lower,
+                    Builtin::Lower => text::lower,
+                    _ => text::normalize_name,
+                };
+                tf(move |ev| {
+                    let t = x(ev)?;
+                    let facts = keep_ascii(t.facts);
+                    let s = match t.s {
+                        Cow::Borrowed(b) => f(b),
+                        Cow::Owned(o) => {
+                            let changed = match f(&o) {
+                                Cow::Borrowed(same) if same.len() == o.len() => None,
+                                other => Some(other.into_owned()),
                             };
-                            let facts = facts_of_char(ch);
-                            let s = match t.s {
-                                Cow::Borrowed(b) => Cow::Borrowed(b.get(i..i + ch.len_utf8())?),
-                                Cow::Owned(_) => Cow::Owned(ch.to_string()),
-                            };
-                            Some(Text { s, facts })
-                        })
-                    }
-                    Builtin::CharName | Builtin::CharCode => {
-                        let name = b == Builtin::CharName;
-                        tf(move |ev| {
-                            let t = x(ev)?;
-                            let s = match t.s.chars().next() {
-                                Some(ch) if name => ev.describe(ch),
-                                Some(ch) => format!("U+{:04X}", ch as u32),
-                                None => String::new(),
-                            };
-                            Some(Text {
-                                facts: facts_of(&s),
-                                s: Cow::Owned(s),
-                            })
-                        })
-                    }
-                    Builtin::ConfusableHint => tf(move |ev| {
-                        let t = x(ev)?;
-                        let hint = t.s.chars().next().and_then(crate::chars::confusable_hint)?;
-                        Some(Text {
-                            facts: facts_of(&hint),
-                            s: Cow::Owned(hint),
-                        })
-                    }),
-                    Builtin::Nfc => tf(move |ev| {
-                        let mut t = x(ev)?;
-                        if t.is_ascii() || t.facts & NFC != 0 {
-                            t.facts |= NFC;
-                            return Some(t);
+                            Cow::Owned(changed.unwrap_or(o))
                         }
-                        let s = match t.s {
-                            Cow::Borrowed(b) => text::nfc(b),
-                            Cow::Owned(o) => Cow::Owned(text::nfc(&o).into_owned()),
-                        };
-                        Some(Text { s, facts: NFC })
-                    }),
-                    Builtin::Remove(c) => {
-                        let c = c as usize;
-                        let table = self.ascii_table(c);
-                        tf(move |ev| {
-                            let mut t = x(ev)?;
-                            let rs: &RuleSet = ev.rs;
-                            let cs = rs.charsets.get(c)?;
-                            let facts = keep_ascii(t.facts);
-                            if t.is_ascii() {
-                                let inside = |b: u8| table.get(usize::from(b)).copied().unwrap_or(false);
-                                if !t.s.bytes().any(inside) {
-                                    return Some(Text { s: t.s, facts });
-                                }
-                                // ASCII in, ASCII out: kept bytes are a valid text.
-                                let mut kept = Vec::with_capacity(t.s.len());
-                                kept.extend(t.s.bytes().filter(|&b| !inside(b)));
-                                let out = String::from_utf8(kept).unwrap_or_default();
-                                return Some(Text {
-                                    s: Cow::Owned(out),
-                                    facts,
-                                });
-                            }
-                            if !t.s.chars().any(|ch| cs.contains(ch)) {
-                                return Some(Text { s: t.s, facts });
-                            }
-                            let mut out = String::with_capacity(t.s.len());
-                            out.extend(t.s.chars().filter(|&ch| !cs.contains(ch)));
-                            Some(Text {
-                                s: Cow::Owned(out),
-                                facts,
-                            })
-                        })
-                    }
-                    Builtin::StripPrefix => {
-                        let Some(y) = y else {
-                            return self.txt_of_val(e);
-                        };
-                        tf(move |ev| {
-                            let t = x(ev)?;
-                            let prefix = y(ev)?;
-                            let facts = keep_ascii(t.facts);
-                            let s = match t.s {
-                                Cow::Borrowed(b) => Cow::Borrowed(b.strip_prefix(&*prefix.s).unwrap_or(b)),
-                                Cow::Owned(o) => match o.strip_prefix(&*prefix.s) {
-                                    Some(rest) => Cow::Owned(rest.to_string()),
-                                    None => Cow::Owned(o),
-                                },
-                            };
-                            Some(Text { s, facts })
-                        })
-                    }
-                    _ => {
-                        let f: for<'b> fn(&'b str) -> Cow<'b, str> = match b {
-                            Builtin::Trim => str_trim,
-                            Builtin::FoldSpace => text::fold_space,
-                            Builtin::AsciiLower => text::ascii_lower,
-                            Builtin::Lower => text::lower,
-                            _ => text::normalize_name,
-                        };
-                        tf(move |ev| {
-                            let t = x(ev)?;
-                            let facts = keep_ascii(t.facts);
-                            let s = match t.s {
-                                Cow::Borrowed(b) => f(b),
-                                Cow::Owned(o) => {
-                                    let changed = match f(&o) {
-                                        Cow::Borrowed(same) if same.len() == o.len() => None,
-                                        other => Some(other.into_owned()),
-                                    };
-                                    Cow::Owned(changed.unwrap_or(o))
-                                }
-                            };
-                            Some(Text { s, facts })
-                        })
-                    }
-                }
+                    };
+                    Some(Text { s, facts })
+                })
             }
         }
     }
