@@ -361,8 +361,8 @@ impl<'a> Evaluator<'a> {
         } = scratch;
         lets.clear();
         vars.clear();
-        // Filled in place (`resize` would clone a `None` for each `let`).
-        lets.resize_with(rs.lets.len(), || None);
+        // `lets` is filled when the first `let` is kept (`store_let`): the
+        // compiled evaluator keeps its own.
         if fired.len() == rs.rules.len() {
             fired.fill(false);
         } else {
@@ -536,6 +536,10 @@ impl<'a> Evaluator<'a> {
 
     /// Keeps the value of `let` number `i` for the rest of the evaluation (for `exec`).
     pub fn store_let(&mut self, i: usize, v: Value<'a>) {
+        if self.lets.is_empty() {
+            // Filled in place (`resize` would clone a `None` for each `let`).
+            self.lets.resize_with(self.rs.lets.len(), || None);
+        }
         if let Some(slot) = self.lets.get_mut(i) {
             *slot = Some(v);
         }
@@ -557,6 +561,15 @@ impl<'a> Evaluator<'a> {
 
     pub fn unbind(&mut self) {
         self.vars.pop();
+    }
+
+    /// Replaces the innermost quantifier variable's value (the next item of
+    /// the list a quantifier walks), as `unbind` then `bind` would.
+    pub fn rebind(&mut self, v: Value<'a>) {
+        match self.vars.last_mut() {
+            Some(slot) => *slot = v,
+            None => self.vars.push(v),
+        }
     }
 
     pub fn holds(&mut self, e: &'a CExpr) -> bool {
@@ -692,9 +705,7 @@ impl<'a> Evaluator<'a> {
                     return Value::Absent;
                 };
                 let v = self.eval(expr);
-                if let Some(slot) = self.lets.get_mut(i) {
-                    *slot = Some(v.clone());
-                }
+                self.store_let(i, v.clone());
                 v
             }
             CExpr::EntryAttr(b, _, attr) => match self.eval(b) {

@@ -38,6 +38,12 @@ type Cond = Box<dyn for<'a> Fn(&mut Ev<'a>) -> Option<bool> + Send + Sync>;
 type Val = Box<dyn for<'a> Fn(&mut Ev<'a>) -> Value<'a> + Send + Sync>;
 type Txt = Box<dyn for<'a> Fn(&mut Ev<'a>) -> Option<Text<'a>> + Send + Sync>;
 
+/// A boolean `let`'s state in an evaluation: not computed yet, or its truth.
+const NOT_YET: u8 = 0;
+const UNKNOWN: u8 = 1;
+const FALSE: u8 = 2;
+const TRUE: u8 = 3;
+
 /// What is known of a text: checked ASCII, checked not ASCII, known NFC.
 const ASCII: u8 = 1;
 const NOT_ASCII: u8 = 2;
@@ -198,7 +204,8 @@ enum Memo<'a> {
 pub struct Scratch {
     eval: eval::Scratch,
     facts: Vec<u8>,
-    let_facts: Vec<u8>,
+    let_truth: Vec<u8>,
+    memo: Vec<Memo<'static>>,
     /// This worker's copy of the program's shared texts (so that workers do
     /// not count references on the same cache lines), and the program's id.
     texts: Vec<Arc<str>>,
@@ -222,10 +229,11 @@ struct Ev<'a> {
     root: &'a [Field],
     /// Facts of text fields, by fact slot (0 = not looked at yet).
     facts: Vec<u8>,
-    /// Facts of text `let`s, by `let` (0 = unknown).
-    let_facts: Vec<u8>,
-    /// Text built-ins' values, by memo slot; allocated when the first is
-    /// kept (most records never compute one).
+    /// The truth of boolean `let`s, by `let`: [`NOT_YET`], [`UNKNOWN`],
+    /// [`FALSE`] or [`TRUE`].
+    let_truth: Vec<u8>,
+    /// Text `let`s' and text built-ins' values, by memo slot; filled when
+    /// the first is kept.
     memo: Vec<Memo<'a>>,
     /// The worker's copy of [`Program::texts`].
     texts: Vec<Arc<str>>,
@@ -565,16 +573,16 @@ pub fn evaluate_in(prog: &Program, rs: &RuleSet, record: &Record, opts: Options,
     }
     let mut facts = std::mem::take(&mut scratch.facts);
     zeroed(&mut facts, prog.fact_slots);
-    let mut let_facts = std::mem::take(&mut scratch.let_facts);
-    zeroed(&mut let_facts, rs.lets.len());
+    let mut let_truth = std::mem::take(&mut scratch.let_truth);
+    zeroed(&mut let_truth, rs.lets.len());
     let mut ev = Ev {
         ev: Evaluator::with_scratch(rs, record, opts, std::mem::take(&mut scratch.eval)),
         prog,
         rs,
         root: &record.fields,
         facts,
-        let_facts,
-        memo: Vec::new(),
+        let_truth,
+        memo: rememo(std::mem::take(&mut scratch.memo)),
         texts: std::mem::take(&mut scratch.texts),
         buf: std::mem::take(&mut scratch.buf),
         names: std::mem::take(&mut scratch.names),
@@ -582,11 +590,46 @@ pub fn evaluate_in(prog: &Program, rs: &RuleSet, record: &Record, opts: Options,
     let decision = decide(&mut ev, opts);
     scratch.eval = ev.ev.into_scratch();
     scratch.facts = ev.facts;
-    scratch.let_facts = ev.let_facts;
+    scratch.let_truth = ev.let_truth;
+    scratch.memo = rememo(ev.memo);
     scratch.texts = ev.texts;
     scratch.buf = ev.buf;
     scratch.names = ev.names;
     decision
+}
+
+/// A text computed at most once per evaluation, kept in memo slot `k`.
+fn memoised(k: usize, t: Txt) -> Txt {
+    tf(move |ev| {
+        match ev.memo.get(k) {
+            Some(Memo::Absent) => return None,
+            Some(Memo::Text(s, facts)) => {
+                return Some(Text {
+                    s: s.clone(),
+                    facts: *facts,
+                });
+            }
+            Some(Memo::Unknown) | None => {}
+        }
+        let v = t(ev);
+        if ev.memo.is_empty() {
+            let slots = ev.prog.memo_slots;
+            ev.memo.resize_with(slots, Memo::default);
+        }
+        if let Some(m) = ev.memo.get_mut(k) {
+            *m = match &v {
+                Some(t) => Memo::Text(t.s.clone(), t.facts),
+                None => Memo::Absent,
+            };
+        }
+        v
+    })
+}
+
+/// An emptied memo for another evaluation, in the same allocation.
+fn rememo<'b>(mut v: Vec<Memo<'_>>) -> Vec<Memo<'b>> {
+    v.clear();
+    v.into_iter().map(|_| Memo::Unknown).collect()
 }
 
 /// `v` as `n` zeros, in place.
@@ -784,7 +827,7 @@ struct Compiler<'r> {
     texts: Vec<Arc<str>>,
 }
 
-impl Compiler<'_> {
+impl<'r> Compiler<'r> {
     /// A text shared by every violation that shows it (one copy per distinct text).
     fn shared(&mut self, s: &str) -> usize {
         match self.texts.iter().position(|t| **t == *s) {
@@ -871,8 +914,25 @@ impl Compiler<'_> {
         })
     }
 
+    /// The expression of a `let` that only names a field of the record: read
+    /// in place wherever the `let` is used (keeping a borrowed field in the
+    /// per-record cache costs more than reading it again).
+    fn plain_let(&self, e: &CExpr) -> Option<&'r CExpr> {
+        let rs: &'r RuleSet = self.rs;
+        match e {
+            CExpr::Let(i) => rs
+                .lets
+                .get(*i as usize)
+                .filter(|x| matches!(x, CExpr::Field(slots) if !slots.is_empty())),
+            _ => None,
+        }
+    }
+
     /// A field read in place, for a constant or a path.
     fn read(&mut self, e: &CExpr) -> Option<Read> {
+        if let Some(x) = self.plain_let(e) {
+            return self.read(x);
+        }
         match e {
             CExpr::Const(f) => Some(Read::Const(self.constant(f.clone()))),
             CExpr::Field(slots) if !slots.is_empty() => Some(Read::Root(Path::new(slots))),
@@ -904,6 +964,10 @@ impl Compiler<'_> {
 
     fn memo_slot(&mut self, e: &CExpr) -> usize {
         let key = self.memo_key(e).unwrap_or_default();
+        self.memo_slot_for(key)
+    }
+
+    fn memo_slot_for(&mut self, key: String) -> usize {
         match self.memo_keys.iter().position(|k| *k == key) {
             Some(i) => i,
             None => {
@@ -925,6 +989,9 @@ impl Compiler<'_> {
 
     /// A condition: its truth, `None` when unknown.
     fn cond(&mut self, e: &CExpr) -> Cond {
+        if let Some(x) = self.plain_let(e) {
+            return self.cond(x);
+        }
         if let Some(f) = self.fold(e) {
             let t = Value::of(&f).truth();
             return cf(move |_| t);
@@ -973,12 +1040,21 @@ impl Compiler<'_> {
                     return cf(move |ev| v(ev).truth());
                 }
                 cf(move |ev| {
-                    if let Some(v) = ev.ev.cached_let(i) {
-                        return v.truth();
+                    match ev.let_truth.get(i) {
+                        Some(&TRUE) => return Some(true),
+                        Some(&FALSE) => return Some(false),
+                        Some(&UNKNOWN) => return None,
+                        Some(&NOT_YET) | Some(_) | None => {}
                     }
                     let p: &Program = ev.prog;
                     let t = p.let_cond.get(i).and_then(|c| c(ev));
-                    ev.ev.store_let(i, tri(t));
+                    if let Some(slot) = ev.let_truth.get_mut(i) {
+                        *slot = match t {
+                            Some(true) => TRUE,
+                            Some(false) => FALSE,
+                            None => UNKNOWN,
+                        };
+                    }
                     t
                 })
             }
@@ -1009,22 +1085,29 @@ impl Compiler<'_> {
                     let Value::List(items) = list(ev) else {
                         return None;
                     };
-                    let mut unknown = false;
+                    // One variable, bound once and given each item in turn.
+                    ev.ev.bind(Value::Absent);
+                    let mut result = Some(all);
                     for item in items {
                         if !ev.ev.in_force(item) {
                             continue;
                         }
-                        ev.ev.bind(Value::of(item));
-                        let t = body(ev);
-                        ev.ev.unbind();
-                        match t {
-                            Some(true) if !all => return Some(true),
-                            Some(false) if all => return Some(false),
-                            None => unknown = true,
+                        ev.ev.rebind(Value::of(item));
+                        match body(ev) {
+                            Some(true) if !all => {
+                                result = Some(true);
+                                break;
+                            }
+                            Some(false) if all => {
+                                result = Some(false);
+                                break;
+                            }
+                            None => result = None,
                             _ => {}
                         }
                     }
-                    if unknown { None } else { Some(all) }
+                    ev.ev.unbind();
+                    result
                 })
             }
             CExpr::EntryKnown(b) => {
@@ -1212,6 +1295,9 @@ impl Compiler<'_> {
 
     /// A value.
     fn val(&mut self, e: &CExpr) -> Val {
+        if let Some(x) = self.plain_let(e) {
+            return self.val(x);
+        }
         if let Some(f) = self.fold(e) {
             let k = self.constant(f);
             return vf(move |ev| ev.constant(k));
@@ -1236,6 +1322,10 @@ impl Compiler<'_> {
                     Some(other) if whole => other.clone(),
                     Some(_) => Value::Absent,
                 })
+            }
+            CExpr::Let(i) if self.rs.lets.get(*i as usize).is_some_and(is_bool) => {
+                let c = self.cond(e);
+                vf(move |ev| tri(c(ev)))
             }
             CExpr::Let(i) => {
                 let i = *i as usize;
@@ -1272,16 +1362,17 @@ impl Compiler<'_> {
                         return Value::Absent;
                     };
                     let mut n = 0usize;
+                    ev.ev.bind(Value::Absent);
                     for item in items {
                         if !ev.ev.in_force(item) {
                             continue;
                         }
-                        ev.ev.bind(Value::of(item));
+                        ev.ev.rebind(Value::of(item));
                         if body(ev) == Some(true) {
                             n += 1;
                         }
-                        ev.ev.unbind();
                     }
+                    ev.ev.unbind();
                     count(n)
                 })
             }
@@ -1338,6 +1429,9 @@ impl Compiler<'_> {
 
     /// A text, with what is known of it; `None` for a value that is not a text.
     fn txt(&mut self, e: &CExpr) -> Txt {
+        if let Some(x) = self.plain_let(e) {
+            return self.txt(x);
+        }
         if self.fold(e).is_some() {
             let v = self.val(e);
             return tf(move |ev| match v(ev) {
@@ -1361,53 +1455,21 @@ impl Compiler<'_> {
                 })
             }
             CExpr::Let(i) => {
+                // A text `let` is kept with the text built-ins' values.
                 let i = *i as usize;
-                tf(move |ev| {
-                    if let Some(v) = ev.ev.cached_let(i) {
-                        return match v {
-                            Value::Text(s) => Some(Text {
-                                s: s.clone(),
-                                facts: ev.let_facts.get(i).copied().unwrap_or(0),
-                            }),
-                            _ => None,
-                        };
-                    }
-                    let p: &Program = ev.prog;
-                    let t = p.let_txt.get(i).and_then(|f| f(ev))?;
-                    ev.ev.store_let(i, Value::Text(t.s.clone()));
-                    if let Some(f) = ev.let_facts.get_mut(i) {
-                        *f = t.facts;
-                    }
-                    Some(t)
-                })
+                let k = self.memo_slot_for(format!("let {i}"));
+                memoised(
+                    k,
+                    tf(move |ev| {
+                        let p: &Program = ev.prog;
+                        p.let_txt.get(i).and_then(|f| f(ev))
+                    }),
+                )
             }
             CExpr::Call(b, args) if self.text_call(*b, args) && self.memo_key(e).is_some() => {
                 let k = self.memo_slot(e);
                 let t = self.txt_call(*b, args, e);
-                tf(move |ev| {
-                    match ev.memo.get(k) {
-                        Some(Memo::Absent) => return None,
-                        Some(Memo::Text(s, facts)) => {
-                            return Some(Text {
-                                s: s.clone(),
-                                facts: *facts,
-                            });
-                        }
-                        Some(Memo::Unknown) | None => {}
-                    }
-                    let v = t(ev);
-                    if ev.memo.is_empty() {
-                        let slots = ev.prog.memo_slots;
-                        ev.memo.resize_with(slots, Memo::default);
-                    }
-                    if let Some(m) = ev.memo.get_mut(k) {
-                        *m = match &v {
-                            Some(t) => Memo::Text(t.s.clone(), t.facts),
-                            None => Memo::Absent,
-                        };
-                    }
-                    v
-                })
+                memoised(k, t)
             }
             CExpr::Call(b, args) if self.text_call(*b, args) => self.txt_call(*b, args, e),
             _ => self.txt_of_val(e),

@@ -13,10 +13,22 @@ struct Step {
     max: u32,
 }
 
+impl Step {
+    #[inline(always)]
+    fn admits(&self, b: u8) -> bool {
+        b < 128 && self.set & (1u128 << b) != 0
+    }
+}
+
 /// A pattern of the form `^step step ... step$`.
 #[derive(Debug, Clone)]
 pub struct Simple {
     steps: Vec<Step>,
+    /// When at most one step repeats a varying number of times, that step
+    /// (if any) and how many bytes the other steps take: the text's length
+    /// then fixes where every step begins, and one pass over the bytes
+    /// decides (`^1[3458][0-9]{9}$`, `^[0-9]{7,15}$`).
+    fixed: Option<(Option<usize>, u32)>,
 }
 
 /// The longest text (in bytes) the fast path matches: reachable positions
@@ -67,7 +79,52 @@ impl Simple {
                 _ => return None,
             }
         }
-        (steps.len() <= 64).then_some(Simple { steps })
+        if steps.len() > 64 {
+            return None;
+        }
+        let varying: Vec<usize> = (0..steps.len())
+            .filter(|&i| steps.get(i).is_some_and(|s| s.min != s.max))
+            .collect();
+        let fixed = match varying.as_slice() {
+            [] | [_] => {
+                let others: u32 = steps
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| varying.first() != Some(i))
+                    .map(|(_, s)| s.min)
+                    .sum();
+                Some((varying.first().copied(), others))
+            }
+            _ => None,
+        };
+        Some(Simple { steps, fixed })
+    }
+
+    /// [`is_match`](Self::is_match) for a pattern whose step lengths the
+    /// text's length fixes.
+    fn is_match_fixed(&self, text: &[u8], varying: Option<usize>, others: u32) -> bool {
+        let Some(rest) = text.len().checked_sub(others as usize) else {
+            return false;
+        };
+        let mut bytes = text.iter();
+        for (i, step) in self.steps.iter().enumerate() {
+            let n = if Some(i) == varying {
+                if rest < step.min as usize || rest > step.max as usize {
+                    return false;
+                }
+                rest
+            } else {
+                step.min as usize
+            };
+            for _ in 0..n {
+                match bytes.next() {
+                    Some(&b) if step.admits(b) => {}
+                    _ => return false,
+                }
+            }
+        }
+        // Without a varying step, the text must end where the steps do.
+        bytes.next().is_none()
     }
 
     /// Whether the whole of `text` matches; `None` when it is too long for
@@ -75,6 +132,9 @@ impl Simple {
     pub fn is_match(&self, text: &[u8]) -> Option<bool> {
         if text.len() > MAX_LEN {
             return None;
+        }
+        if let Some((varying, others)) = self.fixed {
+            return Some(self.is_match_fixed(text, varying, others));
         }
         let within = |set: u128, b: u8| b < 128 && set & (1u128 << b) != 0;
         // The positions the steps so far can end at.
@@ -156,6 +216,10 @@ mod tests {
             r"^[a-c]{0,3}[b-d]{2}$",
             r"^ab[0-9]+x$",
             r"(?i)^ab$",
+            r"^[A-Z][0-9]{8}$",
+            r"^[0-9]{2}[a-z]{0,4}[0-9]$",
+            r"^x[0-9]*$",
+            r"^ab$",
         ];
         let texts = [
             "",
@@ -180,12 +244,60 @@ mod tests {
             "aB",
             "１3812345678",
             "13812345678\n",
+            "E12345678",
+            "E1234567",
+            "e12345678",
+            "123",
+            "12abcd3",
+            "12abcde3",
+            "12a",
+            "x",
+            "x0",
+            "x0a",
         ];
         for p in patterns {
             let fast = Simple::new(p).unwrap();
             let re = Regex::new(p).unwrap();
             for t in texts {
                 assert_eq!(fast.is_match(t.as_bytes()), Some(re.is_match(t)), "{p} on {t:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn agrees_with_the_regex_engine_on_every_short_text() {
+        // Every text of up to six bytes over an alphabet that each class
+        // below admits or refuses.
+        let patterns = [
+            r"^1[3458][0-9]{2}$",
+            r"^[0-9]{2,4}$",
+            r"^a*b+c?$",
+            r"^[a-c]{0,3}[b-d]{2}$",
+            r"^a[0-9]*b$",
+            r"^[ab]{1,2}[0-9]{1,2}$",
+            r"^$",
+        ];
+        let alphabet = [b'1', b'3', b'9', b'a', b'b', b'c', b'd', b'-'];
+        let mut texts: Vec<Vec<u8>> = vec![Vec::new()];
+        let mut last = texts.clone();
+        for _ in 0..6 {
+            last = last
+                .iter()
+                .flat_map(|t| {
+                    alphabet.iter().map(move |&b| {
+                        let mut t = t.clone();
+                        t.push(b);
+                        t
+                    })
+                })
+                .collect();
+            texts.extend(last.iter().cloned());
+        }
+        for p in patterns {
+            let fast = Simple::new(p).unwrap();
+            let re = regex::bytes::Regex::new(p).unwrap();
+            for t in &texts {
+                assert_eq!(fast.is_match(t), Some(re.is_match(t)), "{p} on {t:?}");
             }
         }
     }
