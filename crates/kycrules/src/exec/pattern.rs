@@ -8,15 +8,24 @@ use regex_syntax::hir::{Class, Hir, HirKind, Look};
 /// One step of a simple pattern: a set of ASCII bytes, repeated `min..=max` times.
 #[derive(Debug, Clone, Copy)]
 struct Step {
-    set: u128,
+    /// The set as a table of the 256 byte values: one load per byte.
+    table: [bool; 256],
     min: u32,
     max: u32,
 }
 
 impl Step {
+    fn new(set: u128, min: u32, max: u32) -> Step {
+        Step {
+            table: std::array::from_fn(|b| b < 128 && set & (1u128 << b) != 0),
+            min,
+            max,
+        }
+    }
+
     #[inline(always)]
     fn admits(&self, b: u8) -> bool {
-        b < 128 && self.set & (1u128 << b) != 0
+        self.table[usize::from(b)]
     }
 }
 
@@ -59,23 +68,11 @@ impl Simple {
                         if !b.is_ascii() {
                             return None;
                         }
-                        steps.push(Step {
-                            set: 1u128 << b,
-                            min: 1,
-                            max: 1,
-                        });
+                        steps.push(Step::new(1u128 << b, 1, 1));
                     }
                 }
-                HirKind::Class(_) => steps.push(Step {
-                    set: single(h)?,
-                    min: 1,
-                    max: 1,
-                }),
-                HirKind::Repetition(r) => steps.push(Step {
-                    set: single(&r.sub)?,
-                    min: r.min,
-                    max: r.max.unwrap_or(u32::MAX),
-                }),
+                HirKind::Class(_) => steps.push(Step::new(single(h)?, 1, 1)),
+                HirKind::Repetition(r) => steps.push(Step::new(single(&r.sub)?, r.min, r.max.unwrap_or(u32::MAX))),
                 _ => return None,
             }
         }
@@ -136,7 +133,6 @@ impl Simple {
         if let Some((varying, others)) = self.fixed {
             return Some(self.is_match_fixed(text, varying, others));
         }
-        let within = |set: u128, b: u8| b < 128 && set & (1u128 << b) != 0;
         // The positions the steps so far can end at.
         let mut reach: u128 = 1;
         for step in &self.steps {
@@ -151,7 +147,7 @@ impl Simple {
                 let mut k = 0u32;
                 while k < step.max
                     && let Some(&b) = text.get(p + k as usize)
-                    && within(step.set, b)
+                    && step.admits(b)
                 {
                     k += 1;
                     if k >= step.min {
