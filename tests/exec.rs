@@ -245,3 +245,44 @@ proptest! {
         assert_same(&rs, &records(&rs, 48, seed))?;
     }
 }
+
+/// A worker keeps bank counts from one record to the next: records of
+/// different days, interleaved on one scratch, still see the banks in force
+/// on their own day.
+#[test]
+fn bank_counts_follow_each_records_day() {
+    let mut sources = kycrules::policy::embedded();
+    sources.add(
+        "zz-extra.rules",
+        "bank NEWB {\n  name en \"New Bank\"\n  effective 2027-01-01\n  supported = true\n}\n\
+         rule banks-counted note {\n  on id\n  when count_banks(supported) > 0\n  with n = count_banks(supported)\n  message banks_counted\n}\n\
+         message banks_counted {\n  en \"{n} banks.\"\n  zh \"{n} 家银行。\"\n}\n",
+    );
+    let compiled = kycrules::policy::build(&sources);
+    let diags = kycrules::diag::render_human(&compiled.diagnostics, &sources, false);
+    let rs = compiled.ruleset.unwrap_or_else(|| panic!("{diags}"));
+    let program = Program::new(&rs);
+    let rule = rs.rules.iter().position(|r| r.id == "banks-counted").unwrap();
+    let mut scratch = exec::Scratch::default();
+    let mut reference = eval::Scratch::default();
+    let days = ["2026-11-27", "2027-06-01"].map(|d| kycrules::date::Date::parse(d).unwrap());
+    let mut shown = [Vec::new(), Vec::new()];
+    for (k, r) in records(&rs, 40, 3).iter().enumerate() {
+        let opts = Options {
+            lang: 0,
+            as_of: days[k % 2],
+        };
+        let want = eval::evaluate_in(&rs, r, opts, &mut reference);
+        let got = exec::evaluate_in(&program, &rs, r, opts, &mut scratch);
+        assert_eq!(got, want, "record {k}");
+        let m = got
+            .violations
+            .iter()
+            .find(|v| v.rule == rule)
+            .map(|v| v.message.to_string());
+        shown[k % 2].push(m.unwrap());
+    }
+    assert!(shown[0].iter().all(|m| *m == shown[0][0]), "{:?}", shown[0]);
+    assert!(shown[1].iter().all(|m| *m == shown[1][0]), "{:?}", shown[1]);
+    assert_ne!(shown[0][0], shown[1][0]);
+}

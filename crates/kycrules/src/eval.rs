@@ -522,6 +522,11 @@ impl<'a> Evaluator<'a> {
         self.fired.get(i).copied().unwrap_or(false)
     }
 
+    /// The day the evaluation is as of.
+    pub fn as_of(&self) -> Date {
+        self.opts.as_of
+    }
+
     /// Records whether rule `i` fired (for `exec`).
     pub fn set_fired(&mut self, i: usize, fired: bool) {
         if let Some(f) = self.fired.get_mut(i) {
@@ -880,15 +885,7 @@ impl<'a> Evaluator<'a> {
             };
         }
         if let Builtin::CountBanks(a) = b {
-            let day = self.opts.as_of;
-            let n = self
-                .rs
-                .table(crate::ir::BANK_TABLE)
-                .map_or(&[][..], |t| &t.list)
-                .iter()
-                .filter(|bank| bank.validity.holds(day) && bank.attrs.get(a as usize) == Some(&Field::Bool(true)))
-                .count();
-            return Value::Num(Decimal::from_i64(i64::try_from(n).unwrap_or(i64::MAX)));
+            return count_banks(self.rs, a, self.opts.as_of);
         }
         if matches!(
             b,
@@ -1004,6 +1001,18 @@ impl<'a> Evaluator<'a> {
             | Builtin::Ceil => Value::Absent,
         }
     }
+}
+
+/// `count_banks(attr)`: how many banks in force on `day` have the boolean
+/// attribute `attr` set.
+pub fn count_banks(rs: &RuleSet, attr: u32, day: Date) -> Value<'static> {
+    let n = rs
+        .table(crate::ir::BANK_TABLE)
+        .map_or(&[][..], |t| &t.list)
+        .iter()
+        .filter(|bank| bank.validity.holds(day) && bank.attrs.get(attr as usize) == Some(&Field::Bool(true)))
+        .count();
+    Value::Num(Decimal::from_i64(i64::try_from(n).unwrap_or(i64::MAX)))
 }
 
 /// Exact arithmetic; `None` (absent) on division by zero or overflow.

@@ -206,6 +206,9 @@ pub struct Scratch {
     facts: Vec<u8>,
     let_truth: Vec<u8>,
     memo: Vec<Memo<'static>>,
+    /// `count_banks` answers by attribute and day, kept from one record to
+    /// the next (a batch is usually of one day).
+    counts: Vec<(u32, crate::date::Date, Decimal)>,
     /// This worker's copy of the program's shared texts (so that workers do
     /// not count references on the same cache lines), and the program's id.
     texts: Vec<Arc<str>>,
@@ -220,6 +223,9 @@ pub struct Scratch {
 
 /// How many described characters a worker keeps.
 const NAMES_KEPT: usize = 64;
+
+/// How many bank counts a worker keeps.
+const COUNTS_KEPT: usize = 16;
 
 /// The state of one evaluation.
 struct Ev<'a> {
@@ -241,6 +247,8 @@ struct Ev<'a> {
     buf: String,
     /// The worker's described characters ([`Scratch::names`]).
     names: Vec<(char, Box<str>)>,
+    /// The worker's bank counts ([`Scratch::counts`]).
+    counts: Vec<(u32, crate::date::Date, Decimal)>,
 }
 
 impl<'a> Ev<'a> {
@@ -266,6 +274,22 @@ impl<'a> Ev<'a> {
         }
         self.names.push((c, d.as_str().into()));
         d
+    }
+
+    /// [`eval::count_banks`], from the worker's cache.
+    fn count_banks(&mut self, attr: u32) -> Value<'a> {
+        let day = self.ev.as_of();
+        if let Some((.., n)) = self.counts.iter().find(|(a, d, _)| *a == attr && *d == day) {
+            return Value::Num(*n);
+        }
+        let v = eval::count_banks(self.rs, attr, day);
+        if let Value::Num(n) = v {
+            if self.counts.len() >= COUNTS_KEPT {
+                self.counts.clear();
+            }
+            self.counts.push((attr, day, n));
+        }
+        v
     }
 
     fn constant(&self, k: usize) -> Value<'a> {
@@ -586,6 +610,7 @@ pub fn evaluate_in(prog: &Program, rs: &RuleSet, record: &Record, opts: Options,
         texts: std::mem::take(&mut scratch.texts),
         buf: std::mem::take(&mut scratch.buf),
         names: std::mem::take(&mut scratch.names),
+        counts: std::mem::take(&mut scratch.counts),
     };
     let decision = decide(&mut ev, opts);
     scratch.eval = ev.ev.into_scratch();
@@ -595,6 +620,7 @@ pub fn evaluate_in(prog: &Program, rs: &RuleSet, record: &Record, opts: Options,
     scratch.texts = ev.texts;
     scratch.buf = ev.buf;
     scratch.names = ev.names;
+    scratch.counts = ev.counts;
     decision
 }
 
@@ -1386,6 +1412,10 @@ impl<'r> Compiler<'r> {
             CExpr::Call(b, args) if self.text_call(*b, args) => {
                 let t = self.txt(e);
                 vf(move |ev| t(ev).map_or(Value::Absent, |t| Value::Text(t.s)))
+            }
+            CExpr::Call(Builtin::CountBanks(attr), args) if args.is_empty() => {
+                let attr = *attr;
+                vf(move |ev| ev.count_banks(attr))
             }
             // A masked placeholder (the card number): a text is masked where
             // it lies, without a copy of it shown first.
