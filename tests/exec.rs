@@ -155,9 +155,12 @@ fn condition() -> impl Strategy<Value = String> {
             "0.5 >= verification.deposited",
             "any(d in documents: d.photo_legible == false)",
             "all(d in documents: passport != d.kind)",
+            "any(d in documents: upper(d.number) == \"E12345678\")",
+            "any(d in documents: sum(e in documents: length(e.number)) > length(d.number))",
             "present(review) or review.outcome == failed or extra_flag",
             "verification.deposited > 0 and verification.entered < 1 and present(review.reason)",
             "extra_flag",
+            "extra_docs",
             "not extra_flag",
             "length(extra_name) < 6",
             "extra_name == \"john smith\"",
@@ -200,7 +203,8 @@ fn message() -> impl Strategy<Value = &'static str> {
 fn extended(rules: &[(String, &str, String, &str)]) -> RuleSet {
     let mut sources = kycrules::policy::embedded();
     let mut text = String::from(
-        "let extra_name = trim(lower(applicant.name))\nlet extra_flag = length(extra_name) > 3 or present(review)\n",
+        "let extra_name = trim(lower(applicant.name))\nlet extra_flag = length(extra_name) > 3 or present(review)\n\
+         let extra_docs = any(x in documents: length(x.number) > 8 and count(y in documents: y.kind == x.kind) == 1)\n",
     );
     for (i, (cond, outcome, guard, msg)) in rules.iter().enumerate() {
         // The character built-ins as the name-charset rule shows them: each
@@ -285,4 +289,52 @@ fn bank_counts_follow_each_records_day() {
     assert!(shown[0].iter().all(|m| *m == shown[0][0]), "{:?}", shown[0]);
     assert!(shown[1].iter().all(|m| *m == shown[1][0]), "{:?}", shown[1]);
     assert_ne!(shown[0][0], shown[1][0]);
+}
+
+/// Quantifiers nested deeper than the compiled code keeps variables for are
+/// left to the reference evaluator, which sees the outer variables bound by
+/// the compiled ones; an expression it is given inside a quantifier does
+/// too, and so does a `let` with quantifiers read at the deepest level.
+#[test]
+fn deep_quantifiers_and_expressions_left_to_the_reference_evaluator_see_the_outer_variables() {
+    // Nine levels (the compiled code keeps eight); each level first asks
+    // something of its own document, so that most records decide early.
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+    let mut cond = String::from("i.kind == a.kind and upper(b.number) == upper(i.number)");
+    for v in names.iter().rev() {
+        // The eighth level reads a `let` with quantifiers of its own, where
+        // the compiled code has no variable left.
+        let own = if *v == "h" { "extra_docs and" } else { "" };
+        cond = format!("any({v} in documents: length({v}.number) > 0 and {own} {cond})");
+    }
+    let rs = extended(&[
+        (cond, "reject", "true".to_string(), "Extra."),
+        (
+            "any(d in documents: upper(d.number) != upper(applicant.name) and count(e in documents: e.kind == d.kind) >= 2)"
+                .to_string(),
+            "note",
+            "true".to_string(),
+            "Extra.",
+        ),
+    ]);
+    let records = records(&rs, 200, 11);
+    assert_same(&rs, &records).unwrap();
+    let program = Program::new(&rs);
+    let opts = Options {
+        lang: 0,
+        as_of: as_of(),
+    };
+    for id in ["extra-0", "extra-1"] {
+        let rule = rs.rules.iter().position(|r| r.id == id).unwrap();
+        let fired = records
+            .iter()
+            .filter(|r| {
+                exec::evaluate(&program, &rs, r, opts)
+                    .violations
+                    .iter()
+                    .any(|v| v.rule == rule)
+            })
+            .count();
+        assert!(fired > 0 && fired < records.len(), "{id}: {fired} of {}", records.len());
+    }
 }

@@ -486,61 +486,27 @@ impl<'a> Evaluator<'a> {
     /// Whether an item of a list counts: every item but a table's entry out
     /// of force on the evaluation date (a table walked as a collection).
     pub fn in_force(&self, item: &Field) -> bool {
-        match item {
-            Field::Entry(EntryValue {
-                table, id: Some(id), ..
-            }) => self
-                .rs
-                .table(*table)
-                .and_then(|t| t.list.get(*id as usize))
-                .is_none_or(|e| e.validity.holds(self.opts.as_of)),
-            _ => true,
-        }
+        in_force(self.rs, self.opts.as_of, item)
     }
 
     /// A value as a message shows it.
     pub fn show(&self, v: &Value<'_>) -> String {
-        match v {
-            Value::Absent => String::new(),
-            Value::Bool(b) => b.to_string(),
-            Value::Text(t) => t.to_string(),
-            Value::Num(n) => n.to_string(),
-            Value::Date(d) => d.to_string(),
-            Value::Enum(e) => format!("#{e}"),
-            Value::Entry(t, Some(id), _) => self
-                .rs
-                .table(*t)
-                .map_or("", |table| table.display(*id, self.opts.lang))
-                .to_string(),
-            Value::Entry(_, None, typed) => (*typed).to_string(),
-            Value::Record(_) | Value::List(_) => String::new(),
-        }
+        show(self.rs, self.opts.lang, v)
     }
 
-    /// Whether rule `i` fired (for the compiled evaluator, `exec`).
-    pub fn fired(&self, i: usize) -> bool {
-        self.fired.get(i).copied().unwrap_or(false)
+    /// Takes the state of another evaluation of the same record: which rules
+    /// fired so far and the quantifier variables bound, outermost first (for
+    /// `exec`, before it hands an expression to this evaluator).
+    pub fn sync<I: IntoIterator<Item = Value<'a>>>(&mut self, fired: &[bool], vars: I) {
+        self.fired.clear();
+        self.fired.extend_from_slice(fired);
+        self.fired.resize(self.rs.rules.len(), false);
+        self.vars.clear();
+        self.vars.extend(vars);
     }
 
-    /// The day the evaluation is as of.
-    pub fn as_of(&self) -> Date {
-        self.opts.as_of
-    }
-
-    /// Records whether rule `i` fired (for `exec`).
-    pub fn set_fired(&mut self, i: usize, fired: bool) {
-        if let Some(f) = self.fired.get_mut(i) {
-            *f = fired;
-        }
-    }
-
-    /// The value of `let` number `i`, when computed already (for `exec`).
-    pub fn cached_let(&self, i: usize) -> Option<&Value<'a>> {
-        self.lets.get(i).and_then(Option::as_ref)
-    }
-
-    /// Keeps the value of `let` number `i` for the rest of the evaluation (for `exec`).
-    pub fn store_let(&mut self, i: usize, v: Value<'a>) {
+    /// Keeps the value of `let` number `i` for the rest of the evaluation.
+    fn store_let(&mut self, i: usize, v: Value<'a>) {
         if self.lets.is_empty() {
             // Filled in place (`resize` would clone a `None` for each `let`).
             self.lets.resize_with(self.rs.lets.len(), || None);
@@ -566,15 +532,6 @@ impl<'a> Evaluator<'a> {
 
     pub fn unbind(&mut self) {
         self.vars.pop();
-    }
-
-    /// Replaces the innermost quantifier variable's value (the next item of
-    /// the list a quantifier walks), as `unbind` then `bind` would.
-    pub fn rebind(&mut self, v: Value<'a>) {
-        match self.vars.last_mut() {
-            Some(slot) => *slot = v,
-            None => self.vars.push(v),
-        }
     }
 
     pub fn holds(&mut self, e: &'a CExpr) -> bool {
@@ -1000,6 +957,35 @@ impl<'a> Evaluator<'a> {
             | Builtin::Floor
             | Builtin::Ceil => Value::Absent,
         }
+    }
+}
+
+/// Whether a list item is in force on `day`: a table entry between its
+/// `effective` and `until` dates; any other item always.
+pub fn in_force(rs: &RuleSet, day: Date, item: &Field) -> bool {
+    match item {
+        Field::Entry(EntryValue {
+            table, id: Some(id), ..
+        }) => rs
+            .table(*table)
+            .and_then(|t| t.list.get(*id as usize))
+            .is_none_or(|e| e.validity.holds(day)),
+        _ => true,
+    }
+}
+
+/// A value as a message in language `lang` shows it.
+pub fn show(rs: &RuleSet, lang: usize, v: &Value<'_>) -> String {
+    match v {
+        Value::Absent => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Text(t) => t.to_string(),
+        Value::Num(n) => n.to_string(),
+        Value::Date(d) => d.to_string(),
+        Value::Enum(e) => format!("#{e}"),
+        Value::Entry(t, Some(id), _) => rs.table(*t).map_or("", |table| table.display(*id, lang)).to_string(),
+        Value::Entry(_, None, typed) => (*typed).to_string(),
+        Value::Record(_) | Value::List(_) => String::new(),
     }
 }
 

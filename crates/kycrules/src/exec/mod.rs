@@ -4,20 +4,24 @@
 //! Conditions are closures that return a truth value (`Option<bool>`, `None`
 //! for unknown) and never build a [`Value`]; field paths are read as slot
 //! offsets; sub-expressions that read nothing are folded to constants; `let`s
-//! are computed once per record and only when read (in the reference
-//! evaluator's cache, which both share); texts carry what is known of them
-//! (ASCII, NFC), cached per record for each text field, so that `length`,
-//! `nfc` and charset checks of ASCII text are byte loops; simple anchored
-//! patterns are matched without the regex engine (`pattern.rs`).
+//! are computed once per record and only when read (a boolean one as a byte,
+//! any other in a small per-evaluation memo; one that only names a field is
+//! read in place); texts carry what is known of them (ASCII, NFC), cached
+//! per record for each text field, so that `length`, `nfc` and charset
+//! checks of ASCII text are byte loops; simple anchored patterns are matched
+//! without the regex engine (`pattern.rs`). Quantifier variables are the
+//! list items themselves, on a stack of eight.
 //!
 //! Message choices are compiled too: a text without placeholders is held
 //! once by the [`Program`] and shared by every violation that shows it
 //! ([`Message`]); a template is its literal parts and its placeholders'
 //! closures, rendered into a reused buffer.
 //!
-//! Any expression kind this module does not specialise is evaluated by the
-//! reference tree walker, [`eval::Evaluator`], on the same state: new kinds
-//! of expression work here the day they land.
+//! Any expression kind this module does not specialise (and quantifiers
+//! nested deeper than eight) is evaluated by the reference tree walker,
+//! [`eval::Evaluator`], made when first needed in an evaluation and told
+//! which rules fired and where the enclosing quantifiers are: new kinds of
+//! expression work here the day they land.
 //! A differential property test (`tests/exec.rs`) keeps the two evaluators'
 //! decisions and messages identical.
 
@@ -132,8 +136,6 @@ pub struct Program {
     patterns: Vec<Option<pattern::Simple>>,
     /// How many text fields have a per-record facts cache.
     fact_slots: usize,
-    /// How many text built-ins' values are kept per record.
-    memo_slots: usize,
     /// The message texts without placeholders (and the rule ids shown when a
     /// rule has no message), shared by every violation that shows them.
     texts: Vec<Arc<str>>,
@@ -197,7 +199,17 @@ enum Memo<'a> {
     Unknown,
     Absent,
     Text(Cow<'a, str>, u8),
+    /// A `let` of another type than text or truth value.
+    Val(Value<'a>),
 }
+
+/// How many values an evaluation keeps (memo slots past these are computed
+/// each time they are read).
+const MEMO_KEPT: usize = 8;
+
+/// How many quantifiers may nest in compiled code; a deeper one is left to
+/// the reference evaluator.
+const MAX_BOUND: usize = 8;
 
 /// The buffers of an evaluation, kept between evaluations (one per worker).
 #[derive(Debug, Default)]
@@ -205,7 +217,7 @@ pub struct Scratch {
     eval: eval::Scratch,
     facts: Vec<u8>,
     let_truth: Vec<u8>,
-    memo: Vec<Memo<'static>>,
+    fired: Vec<bool>,
     /// `count_banks` answers by attribute and day, kept from one record to
     /// the next (a batch is usually of one day).
     counts: Vec<(u32, crate::date::Date, Decimal)>,
@@ -229,18 +241,27 @@ const COUNTS_KEPT: usize = 16;
 
 /// The state of one evaluation.
 struct Ev<'a> {
-    ev: Evaluator<'a>,
     prog: &'a Program,
     rs: &'a RuleSet,
+    record: &'a Record,
     root: &'a [Field],
+    opts: Options,
+    /// Whether each rule fired, for `fired(...)`.
+    fired: Vec<bool>,
+    /// The items the quantifiers being evaluated are at, outermost first.
+    bound: [&'a Field; MAX_BOUND],
+    nbound: usize,
+    /// The reference evaluator, made when an expression is first left to it.
+    reference: Option<Evaluator<'a>>,
+    /// Its buffers until then.
+    reference_scratch: eval::Scratch,
     /// Facts of text fields, by fact slot (0 = not looked at yet).
     facts: Vec<u8>,
     /// The truth of boolean `let`s, by `let`: [`NOT_YET`], [`UNKNOWN`],
     /// [`FALSE`] or [`TRUE`].
     let_truth: Vec<u8>,
-    /// Text `let`s' and text built-ins' values, by memo slot; filled when
-    /// the first is kept.
-    memo: Vec<Memo<'a>>,
+    /// `let`s' and text built-ins' values, by memo slot.
+    memo: [Memo<'a>; MEMO_KEPT],
     /// The worker's copy of [`Program::texts`].
     texts: Vec<Arc<str>>,
     /// The message buffer, reused from one message to the next.
@@ -252,6 +273,37 @@ struct Ev<'a> {
 }
 
 impl<'a> Ev<'a> {
+    /// The item the quantifier `depth` levels out (0 = innermost) is at.
+    #[inline(always)]
+    fn var(&self, depth: u16) -> Option<&'a Field> {
+        let i = self.nbound.checked_sub(1 + depth as usize)?;
+        self.bound.get(i).copied()
+    }
+
+    /// A slot for one more quantifier variable (the compiler nests at most
+    /// [`MAX_BOUND`]); the caller sets `nbound` back to it when done.
+    #[inline(always)]
+    fn bind(&mut self) -> Option<usize> {
+        let slot = self.nbound;
+        (slot < MAX_BOUND).then(|| {
+            self.nbound = slot + 1;
+            slot
+        })
+    }
+
+    /// The reference evaluator, told which rules fired so far and where the
+    /// quantifiers are.
+    fn reference(&mut self) -> &mut Evaluator<'a> {
+        let (rs, record, opts) = (self.rs, self.record, self.opts);
+        let scratch = &mut self.reference_scratch;
+        let r = self
+            .reference
+            .get_or_insert_with(|| Evaluator::with_scratch(rs, record, opts, std::mem::take(scratch)));
+        let bound = self.bound.get(..self.nbound).unwrap_or(&[]);
+        r.sync(&self.fired, bound.iter().map(|f| Value::of(f)));
+        r
+    }
+
     fn field_facts(&mut self, slot: usize, s: &str) -> u8 {
         match self.facts.get_mut(slot) {
             Some(f) if *f != 0 => *f,
@@ -278,7 +330,7 @@ impl<'a> Ev<'a> {
 
     /// [`eval::count_banks`], from the worker's cache.
     fn count_banks(&mut self, attr: u32) -> Value<'a> {
-        let day = self.ev.as_of();
+        let day = self.opts.as_of;
         if let Some((.., n)) = self.counts.iter().find(|(a, d, _)| *a == attr && *d == day) {
             return Value::Num(*n);
         }
@@ -366,11 +418,8 @@ impl Read {
                 p.consts.get(*k).unwrap_or(&ABSENT)
             }
             Read::Root(p) => p.get(ev.root),
-            Read::Var(depth, p) => match ev.ev.var(*depth) {
-                Some(Value::Record(r)) => {
-                    let r: &'a [Field] = r;
-                    p.get(r)
-                }
+            Read::Var(depth, p) => match ev.var(*depth) {
+                Some(Field::Record(r)) => p.get(r),
                 _ => &ABSENT,
             },
         }
@@ -531,6 +580,7 @@ impl Program {
             fact_paths: Vec::new(),
             memo_keys: Vec::new(),
             texts: Vec::new(),
+            quant_depth: 0,
         };
         let let_cond = rs.lets.iter().map(|e| c.cond(e)).collect();
         let let_val = rs.lets.iter().map(|e| c.val(e)).collect();
@@ -561,7 +611,6 @@ impl Program {
             fallback: c.fallback,
             patterns: rs.patterns.iter().map(|re| pattern::Simple::new(re.as_str())).collect(),
             fact_slots: c.fact_paths.len(),
-            memo_slots: c.memo_keys.len(),
             texts: c.texts,
             id: PROGRAM_IDS.fetch_add(1, AtomicOrdering::Relaxed) + 1,
         }
@@ -599,24 +648,36 @@ pub fn evaluate_in(prog: &Program, rs: &RuleSet, record: &Record, opts: Options,
     zeroed(&mut facts, prog.fact_slots);
     let mut let_truth = std::mem::take(&mut scratch.let_truth);
     zeroed(&mut let_truth, rs.lets.len());
+    let mut fired = std::mem::take(&mut scratch.fired);
+    fired.clear();
+    fired.resize(rs.rules.len(), false);
     let mut ev = Ev {
-        ev: Evaluator::with_scratch(rs, record, opts, std::mem::take(&mut scratch.eval)),
         prog,
         rs,
+        record,
         root: &record.fields,
+        opts,
+        fired,
+        bound: [&ABSENT; MAX_BOUND],
+        nbound: 0,
+        reference: None,
+        reference_scratch: std::mem::take(&mut scratch.eval),
         facts,
         let_truth,
-        memo: rememo(std::mem::take(&mut scratch.memo)),
+        memo: Default::default(),
         texts: std::mem::take(&mut scratch.texts),
         buf: std::mem::take(&mut scratch.buf),
         names: std::mem::take(&mut scratch.names),
         counts: std::mem::take(&mut scratch.counts),
     };
     let decision = decide(&mut ev, opts);
-    scratch.eval = ev.ev.into_scratch();
+    scratch.eval = match ev.reference {
+        Some(r) => r.into_scratch(),
+        None => ev.reference_scratch,
+    };
+    scratch.fired = ev.fired;
     scratch.facts = ev.facts;
     scratch.let_truth = ev.let_truth;
-    scratch.memo = rememo(ev.memo);
     scratch.texts = ev.texts;
     scratch.buf = ev.buf;
     scratch.names = ev.names;
@@ -635,13 +696,9 @@ fn memoised(k: usize, t: Txt) -> Txt {
                     facts: *facts,
                 });
             }
-            Some(Memo::Unknown) | None => {}
+            Some(Memo::Unknown | Memo::Val(_)) | None => {}
         }
         let v = t(ev);
-        if ev.memo.is_empty() {
-            let slots = ev.prog.memo_slots;
-            ev.memo.resize_with(slots, Memo::default);
-        }
         if let Some(m) = ev.memo.get_mut(k) {
             *m = match &v {
                 Some(t) => Memo::Text(t.s.clone(), t.facts),
@@ -650,12 +707,6 @@ fn memoised(k: usize, t: Txt) -> Txt {
         }
         v
     })
-}
-
-/// An emptied memo for another evaluation, in the same allocation.
-fn rememo<'b>(mut v: Vec<Memo<'_>>) -> Vec<Memo<'b>> {
-    v.clear();
-    v.into_iter().map(|_| Memo::Unknown).collect()
 }
 
 /// `v` as `n` zeros, in place.
@@ -690,7 +741,9 @@ fn decide<'a>(ev: &mut Ev<'a>, opts: Options) -> Decision {
         let fires = rule.validity.holds(opts.as_of)
             && c.guard.as_ref().is_none_or(|g| g(ev) == Some(true))
             && (c.when)(ev) == Some(true);
-        ev.ev.set_fired(i, fires);
+        if let Some(f) = ev.fired.get_mut(i) {
+            *f = fires;
+        }
         if !fires {
             continue;
         }
@@ -771,7 +824,7 @@ fn render<'a>(ev: &mut Ev<'a>, pieces: &'a [CPiece]) -> String {
                 Value::Date(d) => {
                     let _ = write!(out, "{d}");
                 }
-                other => out.push_str(&ev.ev.show(&other)),
+                other => out.push_str(&eval::show(ev.rs, ev.opts.lang, &other)),
             },
             CPiece::EnumHole(v, id) => {
                 if let Value::Enum(i) = v(ev) {
@@ -851,6 +904,8 @@ struct Compiler<'r> {
     memo_keys: Vec<String>,
     /// Texts shared by the violations that show them.
     texts: Vec<Arc<str>>,
+    /// How many quantifiers enclose the expression being compiled.
+    quant_depth: usize,
 }
 
 impl<'r> Compiler<'r> {
@@ -934,7 +989,7 @@ impl<'r> Compiler<'r> {
         vf(move |ev| {
             let p: &Program = ev.prog;
             match p.fallback.get(k) {
-                Some(e) => ev.ev.eval(e),
+                Some(e) => ev.reference().eval(e),
                 None => Value::Absent,
             }
         })
@@ -1057,7 +1112,7 @@ impl<'r> Compiler<'r> {
             CExpr::Cmp(op, l, r) => self.cmp(*op, l, r),
             CExpr::Fired(i) => {
                 let i = *i as usize;
-                cf(move |ev| Some(ev.ev.fired(i)))
+                cf(move |ev| Some(ev.fired.get(i).copied().unwrap_or(false)))
             }
             CExpr::Let(i) => {
                 let i = *i as usize;
@@ -1103,22 +1158,35 @@ impl<'r> Compiler<'r> {
                     if unknown { None } else { Some(false) }
                 })
             }
+            CExpr::Quant(..) if self.quant_depth >= MAX_BOUND => {
+                let v = self.fallback(e);
+                cf(move |ev| v(ev).truth())
+            }
             CExpr::Quant(q, list, body) if *q != Quantifier::Count => {
                 let all = *q == Quantifier::All;
                 let list = self.val(list);
+                self.quant_depth += 1;
                 let body = self.cond(body);
+                self.quant_depth -= 1;
+                // A `let` is compiled outside any quantifier but may be read
+                // inside eight: past the stack, the reference evaluator.
+                let deep = self.fallback(e);
                 cf(move |ev| {
                     let Value::List(items) = list(ev) else {
                         return None;
                     };
                     // One variable, bound once and given each item in turn.
-                    ev.ev.bind(Value::Absent);
+                    let Some(slot) = ev.bind() else {
+                        return deep(ev).truth();
+                    };
                     let mut result = Some(all);
                     for item in items {
-                        if !ev.ev.in_force(item) {
+                        if !eval::in_force(ev.rs, ev.opts.as_of, item) {
                             continue;
                         }
-                        ev.ev.rebind(Value::of(item));
+                        if let Some(b) = ev.bound.get_mut(slot) {
+                            *b = item;
+                        }
                         match body(ev) {
                             Some(true) if !all => {
                                 result = Some(true);
@@ -1132,7 +1200,7 @@ impl<'r> Compiler<'r> {
                             _ => {}
                         }
                     }
-                    ev.ev.unbind();
+                    ev.nbound = slot;
                     result
                 })
             }
@@ -1339,13 +1407,16 @@ impl<'r> Compiler<'r> {
             }
             CExpr::Var(depth, slots) => {
                 let (depth, whole, p) = (*depth, slots.is_empty(), Path::new(slots));
-                vf(move |ev| match ev.ev.var(depth) {
+                vf(move |ev| match ev.var(depth) {
                     None => Value::Absent,
-                    Some(Value::Record(r)) => {
-                        let r = *r;
-                        if whole { Value::Record(r) } else { Value::of(p.get(r)) }
+                    Some(Field::Record(r)) => {
+                        if whole {
+                            Value::Record(r)
+                        } else {
+                            Value::of(p.get(r))
+                        }
                     }
-                    Some(other) if whole => other.clone(),
+                    Some(other) if whole => Value::of(other),
                     Some(_) => Value::Absent,
                 })
             }
@@ -1355,13 +1426,16 @@ impl<'r> Compiler<'r> {
             }
             CExpr::Let(i) => {
                 let i = *i as usize;
+                let k = self.memo_slot_for(format!("val {i}"));
                 vf(move |ev| {
-                    if let Some(v) = ev.ev.cached_let(i) {
+                    if let Some(Memo::Val(v)) = ev.memo.get(k) {
                         return v.clone();
                     }
                     let p: &Program = ev.prog;
                     let v = p.let_val.get(i).map_or(Value::Absent, |f| f(ev));
-                    ev.ev.store_let(i, v.clone());
+                    if let Some(m) = ev.memo.get_mut(k) {
+                        *m = Memo::Val(v.clone());
+                    }
                     v
                 })
             }
@@ -1380,25 +1454,33 @@ impl<'r> Compiler<'r> {
                 let c = self.cond(e);
                 vf(move |ev| tri(c(ev)))
             }
+            CExpr::Quant(..) if self.quant_depth >= MAX_BOUND => self.fallback(e),
             CExpr::Quant(Quantifier::Count, list, body) => {
                 let list = self.val(list);
+                self.quant_depth += 1;
                 let body = self.cond(body);
+                self.quant_depth -= 1;
+                let deep = self.fallback(e);
                 vf(move |ev| {
                     let Value::List(items) = list(ev) else {
                         return Value::Absent;
                     };
                     let mut n = 0usize;
-                    ev.ev.bind(Value::Absent);
+                    let Some(slot) = ev.bind() else {
+                        return deep(ev);
+                    };
                     for item in items {
-                        if !ev.ev.in_force(item) {
+                        if !eval::in_force(ev.rs, ev.opts.as_of, item) {
                             continue;
                         }
-                        ev.ev.rebind(Value::of(item));
+                        if let Some(b) = ev.bound.get_mut(slot) {
+                            *b = item;
+                        }
                         if body(ev) == Some(true) {
                             n += 1;
                         }
                     }
-                    ev.ev.unbind();
+                    ev.nbound = slot;
                     count(n)
                 })
             }
@@ -1426,10 +1508,10 @@ impl<'r> Compiler<'r> {
                     // Read per record: a front may set it after compiling.
                     v if ev.rs.show_pii => match v {
                         Value::Text(t) => Value::Text(t),
-                        v => Value::Text(Cow::Owned(ev.ev.show(&v))),
+                        v => Value::Text(Cow::Owned(eval::show(ev.rs, ev.opts.lang, &v))),
                     },
                     Value::Text(t) => Value::Text(Cow::Owned(text::mask(&t))),
-                    v => Value::Text(Cow::Owned(text::mask(&ev.ev.show(&v)))),
+                    v => Value::Text(Cow::Owned(text::mask(&eval::show(ev.rs, ev.opts.lang, &v)))),
                 })
             }
             _ => self.fallback(e),
