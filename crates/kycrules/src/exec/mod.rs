@@ -426,6 +426,45 @@ impl Read {
     }
 }
 
+/// A text argument of a built-in: a field or a constant read in place (no
+/// call to a closure, no owned text to drop), or any other text expression.
+enum TxtArg {
+    /// A root path, and its field's fact slot.
+    Field(Path, usize),
+    /// A constant of [`Program::consts`].
+    Const(usize),
+    Dyn(Txt),
+}
+
+impl TxtArg {
+    #[inline(always)]
+    fn get<'a>(&self, ev: &mut Ev<'a>) -> Option<Text<'a>> {
+        match self {
+            TxtArg::Field(p, k) => match p.get(ev.root) {
+                Field::Text(s) => {
+                    let facts = ev.field_facts(*k, s);
+                    Some(Text {
+                        s: Cow::Borrowed(s),
+                        facts,
+                    })
+                }
+                _ => None,
+            },
+            TxtArg::Const(k) => {
+                let prog: &'a Program = ev.prog;
+                match prog.consts.get(*k) {
+                    Some(Field::Text(s)) => Some(Text {
+                        s: Cow::Borrowed(s),
+                        facts: 0,
+                    }),
+                    _ => None,
+                }
+            }
+            TxtArg::Dyn(f) => f(ev),
+        }
+    }
+}
+
 /// Compares two fields as [`eval::compare`] compares their values.
 fn compare_fields(op: CmpOp, a: &Field, b: &Field) -> Option<bool> {
     use std::cmp::Ordering;
@@ -707,6 +746,42 @@ fn memoised(k: usize, t: Txt) -> Txt {
         }
         v
     })
+}
+
+/// Boolean `let` number `i` (negated when `neg`), computed on first read and
+/// kept as a byte.
+fn let_cond(i: usize, neg: bool) -> Cond {
+    cf(move |ev| {
+        match ev.let_truth.get(i) {
+            Some(&TRUE) => return Some(!neg),
+            Some(&FALSE) => return Some(neg),
+            Some(&UNKNOWN) => return None,
+            Some(&NOT_YET) | Some(_) | None => {}
+        }
+        let p: &Program = ev.prog;
+        let t = p.let_cond.get(i).and_then(|c| c(ev));
+        if let Some(slot) = ev.let_truth.get_mut(i) {
+            *slot = match t {
+                Some(true) => TRUE,
+                Some(false) => FALSE,
+                None => UNKNOWN,
+            };
+        }
+        t.map(|b| b != neg)
+    })
+}
+
+/// The comparison that holds exactly where `op` does not, on values that
+/// compare (both derive from one ordering).
+fn complement(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Eq => CmpOp::Ne,
+        CmpOp::Ne => CmpOp::Eq,
+        CmpOp::Lt => CmpOp::Ge,
+        CmpOp::Ge => CmpOp::Lt,
+        CmpOp::Gt => CmpOp::Le,
+        CmpOp::Le => CmpOp::Gt,
+    }
 }
 
 /// `v` as `n` zeros, in place.
@@ -1082,10 +1157,7 @@ impl<'r> Compiler<'r> {
                 let t = Value::of(f).truth();
                 cf(move |_| t)
             }
-            CExpr::Not(x) => {
-                let x = self.cond(x);
-                cf(move |ev| x(ev).map(|b| !b))
-            }
+            CExpr::Not(x) => self.not(x),
             CExpr::And(..) | CExpr::Or(..) if chain_len(e) > 2 => self.chain(e),
             CExpr::And(l, r) => {
                 let (l, r) = (self.cond(l), self.cond(r));
@@ -1120,24 +1192,7 @@ impl<'r> Compiler<'r> {
                     let v = self.val(e);
                     return cf(move |ev| v(ev).truth());
                 }
-                cf(move |ev| {
-                    match ev.let_truth.get(i) {
-                        Some(&TRUE) => return Some(true),
-                        Some(&FALSE) => return Some(false),
-                        Some(&UNKNOWN) => return None,
-                        Some(&NOT_YET) | Some(_) | None => {}
-                    }
-                    let p: &Program = ev.prog;
-                    let t = p.let_cond.get(i).and_then(|c| c(ev));
-                    if let Some(slot) = ev.let_truth.get_mut(i) {
-                        *slot = match t {
-                            Some(true) => TRUE,
-                            Some(false) => FALSE,
-                            None => UNKNOWN,
-                        };
-                    }
-                    t
-                })
+                let_cond(i, false)
             }
             CExpr::In(x, items) => {
                 let x = self.val(x);
@@ -1211,7 +1266,7 @@ impl<'r> Compiler<'r> {
                     _ => None,
                 })
             }
-            CExpr::Call(b, args) => match self.call_cond(*b, args) {
+            CExpr::Call(b, args) => match self.call_cond(*b, args, false) {
                 Some(c) => c,
                 None => {
                     let v = self.fallback(e);
@@ -1221,6 +1276,39 @@ impl<'r> Compiler<'r> {
             _ => {
                 let v = self.val(e);
                 cf(move |ev| v(ev).truth())
+            }
+        }
+    }
+
+    /// `not x`, with the negation taken into `x` where that costs nothing at
+    /// run time (Kleene's three-valued logic: unknown stays unknown): a
+    /// comparison takes the complementary operator, `and` and `or` swap
+    /// with their operands negated, `any` becomes `all` of the negated body
+    /// and the reverse, and a boolean `let` or built-in answers negated.
+    fn not(&mut self, x: &CExpr) -> Cond {
+        let not = |e: &CExpr| Box::new(CExpr::Not(Box::new(e.clone())));
+        if self.fold(x).is_some() || self.plain_let(x).is_some() {
+            let c = self.cond(x);
+            return cf(move |ev| c(ev).map(|b| !b));
+        }
+        match x {
+            CExpr::Not(y) => self.cond(y),
+            CExpr::Cmp(op, l, r) => self.cmp(complement(*op), l, r),
+            CExpr::And(l, r) => self.cond(&CExpr::Or(not(l), not(r))),
+            CExpr::Or(l, r) => self.cond(&CExpr::And(not(l), not(r))),
+            CExpr::Quant(q @ (Quantifier::Any | Quantifier::All), list, body) => {
+                let q = if *q == Quantifier::Any {
+                    Quantifier::All
+                } else {
+                    Quantifier::Any
+                };
+                self.cond(&CExpr::Quant(q, list.clone(), not(body)))
+            }
+            CExpr::Let(i) if self.rs.lets.get(*i as usize).is_some_and(is_bool) => let_cond(*i as usize, true),
+            CExpr::Call(b, args) if let Some(c) = self.call_cond(*b, args, true) => c,
+            _ => {
+                let c = self.cond(x);
+                cf(move |ev| c(ev).map(|b| !b))
             }
         }
     }
@@ -1270,9 +1358,9 @@ impl<'r> Compiler<'r> {
             })
             && let Some(k) = k.to_i64()
         {
-            let x = self.txt(x);
+            let x = self.txt_arg(x);
             return cf(move |ev| {
-                let mut t = x(ev)?;
+                let mut t = x.get(ev)?;
                 let n = i64::try_from(t.nfc_len()).unwrap_or(i64::MAX);
                 Some(holds(op, n.cmp(&k)))
             });
@@ -1281,11 +1369,11 @@ impl<'r> Compiler<'r> {
             (op, l, r)
             && let ([a], [b]) = (a.as_slice(), b.as_slice())
         {
-            let (a, b) = (self.txt(a), self.txt(b));
+            let (a, b) = (self.txt_arg(a), self.txt_arg(b));
             let eq = op == CmpOp::Eq;
             return cf(move |ev| {
-                let a = a(ev)?;
-                let b = b(ev)?;
+                let a = a.get(ev)?;
+                let b = b.get(ev)?;
                 // Equal texts normalise alike (the usual case: a card holder
                 // typed as the applicant's name).
                 Some((a.s == b.s || text::same_name(&a.s, &b.s)) == eq)
@@ -1315,72 +1403,78 @@ impl<'r> Compiler<'r> {
     }
 
     /// The built-ins whose value is a truth value, over texts.
-    fn call_cond(&mut self, b: Builtin, args: &[CExpr]) -> Option<Cond> {
+    fn call_cond(&mut self, b: Builtin, args: &[CExpr], neg: bool) -> Option<Cond> {
         Some(match (b, args) {
             (Builtin::Only(c) | Builtin::HasAny(c), [x]) => {
-                let x = self.txt(x);
+                let x = self.txt_arg(x);
                 let c = c as usize;
                 let table = self.ascii_table(c);
                 let any = matches!(b, Builtin::HasAny(_));
                 cf(move |ev| {
-                    let mut t = x(ev)?;
+                    let mut t = x.get(ev)?;
                     let rs: &RuleSet = ev.rs;
                     let cs = rs.charsets.get(c)?;
-                    Some(if t.is_ascii() {
-                        let inside = |b: u8| table.has(b);
-                        if any {
-                            t.s.bytes().any(inside)
+                    Some(
+                        neg != if t.is_ascii() {
+                            let inside = |b: u8| table.has(b);
+                            if any {
+                                t.s.bytes().any(inside)
+                            } else {
+                                t.s.bytes().all(inside)
+                            }
+                        } else if any {
+                            t.s.chars().any(|ch| cs.contains(ch))
                         } else {
-                            t.s.bytes().all(inside)
-                        }
-                    } else if any {
-                        t.s.chars().any(|ch| cs.contains(ch))
-                    } else {
-                        t.s.chars().all(|ch| cs.contains(ch))
-                    })
+                            t.s.chars().all(|ch| cs.contains(ch))
+                        },
+                    )
                 })
             }
             (Builtin::StartsWith | Builtin::EndsWith | Builtin::Contains, [x, y]) => {
-                let (x, y) = (self.txt(x), self.txt(y));
+                let (x, y) = (self.txt_arg(x), self.txt_arg(y));
                 cf(move |ev| {
-                    let s = x(ev)?;
-                    let t = y(ev)?;
-                    Some(match b {
-                        Builtin::StartsWith => s.s.starts_with(&*t.s),
-                        Builtin::EndsWith => s.s.ends_with(&*t.s),
-                        _ => s.s.contains(&*t.s),
-                    })
+                    let s = x.get(ev)?;
+                    let t = y.get(ev)?;
+                    Some(
+                        neg != match b {
+                            Builtin::StartsWith => s.s.starts_with(&*t.s),
+                            Builtin::EndsWith => s.s.ends_with(&*t.s),
+                            _ => s.s.contains(&*t.s),
+                        },
+                    )
                 })
             }
             (Builtin::Matches(p), [x]) => {
-                let x = self.txt(x);
+                let x = self.txt_arg(x);
                 let p = p as usize;
                 cf(move |ev| {
-                    let t = x(ev)?;
+                    let t = x.get(ev)?;
                     let prog: &Program = ev.prog;
                     if let Some(Some(fast)) = prog.patterns.get(p)
                         && let Some(m) = fast.is_match(t.s.as_bytes())
                     {
-                        return Some(m);
+                        return Some(m != neg);
                     }
-                    ev.rs.patterns.get(p).and_then(|re| re.is_match(&t.s))
+                    ev.rs.patterns.get(p).and_then(|re| re.is_match(&t.s)).map(|m| m != neg)
                 })
             }
             (Builtin::Luhn | Builtin::Icao9303 | Builtin::Mod11_2, [x]) => {
-                let x = self.txt(x);
+                let x = self.txt_arg(x);
                 let check: fn(&str) -> bool = match b {
                     Builtin::Luhn => text::luhn,
                     Builtin::Icao9303 => text::icao9303,
                     _ => text::mod11_2,
                 };
-                cf(move |ev| x(ev).map(|t| check(&t.s)))
+                cf(move |ev| x.get(ev).map(|t| check(&t.s) != neg))
             }
             (Builtin::Present, [x]) => match self.read(x) {
-                Some(Read::Root(p)) => cf(move |ev| Some(!matches!(p.get(ev.root), Field::Absent))),
-                Some(r) if !matches!(r, Read::Const(_)) => cf(move |ev| Some(!matches!(r.get(ev), Field::Absent))),
+                Some(Read::Root(p)) => cf(move |ev| Some(matches!(p.get(ev.root), Field::Absent) == neg)),
+                Some(r) if !matches!(r, Read::Const(_)) => {
+                    cf(move |ev| Some(matches!(r.get(ev), Field::Absent) == neg))
+                }
                 _ => {
                     let x = self.val(x);
-                    cf(move |ev| Some(x(ev) != Value::Absent))
+                    cf(move |ev| Some((x(ev) == Value::Absent) == neg))
                 }
             },
             _ => return None,
@@ -1485,8 +1579,8 @@ impl<'r> Compiler<'r> {
                 })
             }
             CExpr::Call(Builtin::Length, args) if args.len() == 1 => {
-                let x = args.first().map(|a| self.txt(a));
-                vf(move |ev| match x.as_ref().and_then(|x| x(ev)) {
+                let x = args.first().map(|a| self.txt_arg(a));
+                vf(move |ev| match x.as_ref().and_then(|x| x.get(ev)) {
                     Some(mut t) => count(t.nfc_len()),
                     None => Value::Absent,
                 })
@@ -1537,6 +1631,22 @@ impl<'r> Compiler<'r> {
                 1
             ) | (Builtin::StripPrefix, 2)
         )
+    }
+
+    /// A text argument, read in place when it is a field or a constant (as
+    /// [`txt`](Self::txt) would read it).
+    fn txt_arg(&mut self, e: &CExpr) -> TxtArg {
+        if let Some(x) = self.plain_let(e) {
+            return self.txt_arg(x);
+        }
+        if let Some(f) = self.fold(e) {
+            return TxtArg::Const(self.constant(f));
+        }
+        match e {
+            CExpr::Const(f) => TxtArg::Const(self.constant(f.clone())),
+            CExpr::Field(slots) if !slots.is_empty() => TxtArg::Field(Path::new(slots), self.fact_slot(slots)),
+            _ => TxtArg::Dyn(self.txt(e)),
+        }
     }
 
     /// A text, with what is known of it; `None` for a value that is not a text.
@@ -1590,7 +1700,7 @@ impl<'r> Compiler<'r> {
 
     /// A built-in whose value is a text, over texts.
     fn txt_call(&mut self, b: Builtin, args: &[CExpr], e: &CExpr) -> Txt {
-        let texts: Vec<Txt> = args.iter().map(|a| self.txt(a)).collect();
+        let texts: Vec<TxtArg> = args.iter().map(|a| self.txt_arg(a)).collect();
         let mut texts = texts.into_iter();
         let (Some(x), y) = (texts.next(), texts.next()) else {
             return self.txt_of_val(e);
@@ -1600,7 +1710,7 @@ impl<'r> Compiler<'r> {
                 let c = c as usize;
                 let table = self.ascii_table(c);
                 tf(move |ev| {
-                    let mut t = x(ev)?;
+                    let mut t = x.get(ev)?;
                     let rs: &RuleSet = ev.rs;
                     let cs = rs.charsets.get(c)?;
                     let (i, ch) = if t.is_ascii() {
@@ -1620,7 +1730,7 @@ impl<'r> Compiler<'r> {
             Builtin::CharName | Builtin::CharCode => {
                 let name = b == Builtin::CharName;
                 tf(move |ev| {
-                    let t = x(ev)?;
+                    let t = x.get(ev)?;
                     let s = match t.s.chars().next() {
                         Some(ch) if name => ev.describe(ch),
                         Some(ch) => format!("U+{:04X}", ch as u32),
@@ -1633,7 +1743,7 @@ impl<'r> Compiler<'r> {
                 })
             }
             Builtin::ConfusableHint => tf(move |ev| {
-                let t = x(ev)?;
+                let t = x.get(ev)?;
                 let hint = t.s.chars().next().and_then(crate::chars::confusable_hint)?;
                 Some(Text {
                     facts: facts_of(&hint),
@@ -1641,7 +1751,7 @@ impl<'r> Compiler<'r> {
                 })
             }),
             Builtin::Nfc => tf(move |ev| {
-                let mut t = x(ev)?;
+                let mut t = x.get(ev)?;
                 if t.is_ascii() || t.facts & NFC != 0 {
                     t.facts |= NFC;
                     return Some(t);
@@ -1656,7 +1766,7 @@ impl<'r> Compiler<'r> {
                 let c = c as usize;
                 let table = self.ascii_table(c);
                 tf(move |ev| {
-                    let mut t = x(ev)?;
+                    let mut t = x.get(ev)?;
                     let rs: &RuleSet = ev.rs;
                     let cs = rs.charsets.get(c)?;
                     let facts = keep_ascii(t.facts);
@@ -1690,8 +1800,8 @@ impl<'r> Compiler<'r> {
                     return self.txt_of_val(e);
                 };
                 tf(move |ev| {
-                    let t = x(ev)?;
-                    let prefix = y(ev)?;
+                    let t = x.get(ev)?;
+                    let prefix = y.get(ev)?;
                     let facts = keep_ascii(t.facts);
                     let s = match t.s {
                         Cow::Borrowed(b) => Cow::Borrowed(b.strip_prefix(&*prefix.s).unwrap_or(b)),
@@ -1712,7 +1822,7 @@ impl<'r> Compiler<'r> {
                     _ => text::normalize_name,
                 };
                 tf(move |ev| {
-                    let t = x(ev)?;
+                    let t = x.get(ev)?;
                     let facts = keep_ascii(t.facts);
                     let s = match t.s {
                         Cow::Borrowed(b) => f(b),
