@@ -214,9 +214,15 @@ const MAX_BOUND: usize = 8;
 /// The buffers of an evaluation, kept between evaluations (one per worker).
 #[derive(Debug, Default)]
 pub struct Scratch {
+    /// The reference evaluator's buffers.
     eval: eval::Scratch,
+    /// Facts of text fields in an evaluation, by fact slot (0 = not looked
+    /// at yet).
     facts: Vec<u8>,
+    /// The truth of boolean `let`s in an evaluation, by `let`: [`NOT_YET`],
+    /// [`UNKNOWN`], [`FALSE`] or [`TRUE`].
     let_truth: Vec<u8>,
+    /// Whether each rule fired so far in an evaluation, for `fired(...)`.
     fired: Vec<bool>,
     /// `count_banks` answers by attribute and day, kept from one record to
     /// the next (a batch is usually of one day).
@@ -231,6 +237,8 @@ pub struct Scratch {
     /// to the next: looking a name up costs thousands of instructions, and a
     /// batch shows the same few characters again and again.
     names: Vec<(char, Box<str>)>,
+    /// Characters' look-alike hints (`confusable_hint`), kept likewise.
+    hints: Vec<(char, Option<Box<str>>)>,
 }
 
 /// How many described characters a worker keeps.
@@ -246,30 +254,15 @@ struct Ev<'a> {
     record: &'a Record,
     root: &'a [Field],
     opts: Options,
-    /// Whether each rule fired, for `fired(...)`.
-    fired: Vec<bool>,
     /// The items the quantifiers being evaluated are at, outermost first.
     bound: [&'a Field; MAX_BOUND],
     nbound: usize,
     /// The reference evaluator, made when an expression is first left to it.
     reference: Option<Evaluator<'a>>,
-    /// Its buffers until then.
-    reference_scratch: eval::Scratch,
-    /// Facts of text fields, by fact slot (0 = not looked at yet).
-    facts: Vec<u8>,
-    /// The truth of boolean `let`s, by `let`: [`NOT_YET`], [`UNKNOWN`],
-    /// [`FALSE`] or [`TRUE`].
-    let_truth: Vec<u8>,
     /// `let`s' and text built-ins' values, by memo slot.
     memo: [Memo<'a>; MEMO_KEPT],
-    /// The worker's copy of [`Program::texts`].
-    texts: Vec<Arc<str>>,
-    /// The message buffer, reused from one message to the next.
-    buf: String,
-    /// The worker's described characters ([`Scratch::names`]).
-    names: Vec<(char, Box<str>)>,
-    /// The worker's bank counts ([`Scratch::counts`]).
-    counts: Vec<(u32, crate::date::Date, Decimal)>,
+    /// The worker's buffers and caches, used in place.
+    w: &'a mut Scratch,
 }
 
 impl<'a> Ev<'a> {
@@ -295,17 +288,17 @@ impl<'a> Ev<'a> {
     /// quantifiers are.
     fn reference(&mut self) -> &mut Evaluator<'a> {
         let (rs, record, opts) = (self.rs, self.record, self.opts);
-        let scratch = &mut self.reference_scratch;
+        let scratch = &mut self.w.eval;
         let r = self
             .reference
             .get_or_insert_with(|| Evaluator::with_scratch(rs, record, opts, std::mem::take(scratch)));
         let bound = self.bound.get(..self.nbound).unwrap_or(&[]);
-        r.sync(&self.fired, bound.iter().map(|f| Value::of(f)));
+        r.sync(&self.w.fired, bound.iter().map(|f| Value::of(f)));
         r
     }
 
     fn field_facts(&mut self, slot: usize, s: &str) -> u8 {
-        match self.facts.get_mut(slot) {
+        match self.w.facts.get_mut(slot) {
             Some(f) if *f != 0 => *f,
             Some(f) => {
                 *f = facts_of(s);
@@ -317,29 +310,43 @@ impl<'a> Ev<'a> {
 
     /// [`chars::describe`](crate::chars::describe), from the worker's cache.
     fn describe(&mut self, c: char) -> String {
-        if let Some((_, d)) = self.names.iter().find(|(k, _)| *k == c) {
+        if let Some((_, d)) = self.w.names.iter().find(|(k, _)| *k == c) {
             return String::from(&**d);
         }
         let d = crate::chars::describe(c);
-        if self.names.len() >= NAMES_KEPT {
-            self.names.clear();
+        if self.w.names.len() >= NAMES_KEPT {
+            self.w.names.clear();
         }
-        self.names.push((c, d.as_str().into()));
+        self.w.names.push((c, d.as_str().into()));
         d
+    }
+
+    /// [`chars::confusable_hint`](crate::chars::confusable_hint), from the
+    /// worker's cache.
+    fn confusable_hint(&mut self, c: char) -> Option<String> {
+        if let Some((_, h)) = self.w.hints.iter().find(|(k, _)| *k == c) {
+            return h.as_deref().map(String::from);
+        }
+        let h = crate::chars::confusable_hint(c);
+        if self.w.hints.len() >= NAMES_KEPT {
+            self.w.hints.clear();
+        }
+        self.w.hints.push((c, h.as_deref().map(Box::from)));
+        h
     }
 
     /// [`eval::count_banks`], from the worker's cache.
     fn count_banks(&mut self, attr: u32) -> Value<'a> {
         let day = self.opts.as_of;
-        if let Some((.., n)) = self.counts.iter().find(|(a, d, _)| *a == attr && *d == day) {
+        if let Some((.., n)) = self.w.counts.iter().find(|(a, d, _)| *a == attr && *d == day) {
             return Value::Num(*n);
         }
         let v = eval::count_banks(self.rs, attr, day);
         if let Value::Num(n) = v {
-            if self.counts.len() >= COUNTS_KEPT {
-                self.counts.clear();
+            if self.w.counts.len() >= COUNTS_KEPT {
+                self.w.counts.clear();
             }
-            self.counts.push((attr, day, n));
+            self.w.counts.push((attr, day, n));
         }
         v
     }
@@ -677,50 +684,36 @@ pub fn evaluate_in(prog: &Program, rs: &RuleSet, record: &Record, opts: Options,
     if !prog.fits(rs) {
         return eval::evaluate_in(rs, record, opts, &mut scratch.eval);
     }
-    // The buffers are taken one by one and put back (no whole-`Scratch`
-    // move and drop per record); the per-record caches are zeroed in place.
+    // The worker's buffers are used in place; the per-record caches are
+    // zeroed in place.
     if scratch.texts_of != prog.id {
         scratch.texts = prog.texts.iter().map(|t| Arc::from(&**t)).collect();
         scratch.texts_of = prog.id;
     }
-    let mut facts = std::mem::take(&mut scratch.facts);
-    zeroed(&mut facts, prog.fact_slots);
-    let mut let_truth = std::mem::take(&mut scratch.let_truth);
-    zeroed(&mut let_truth, rs.lets.len());
-    let mut fired = std::mem::take(&mut scratch.fired);
-    fired.clear();
-    fired.resize(rs.rules.len(), false);
+    zeroed(&mut scratch.facts, prog.fact_slots);
+    zeroed(&mut scratch.let_truth, rs.lets.len());
+    if scratch.fired.len() == rs.rules.len() {
+        scratch.fired.fill(false);
+    } else {
+        scratch.fired.clear();
+        scratch.fired.resize(rs.rules.len(), false);
+    }
     let mut ev = Ev {
         prog,
         rs,
         record,
         root: &record.fields,
         opts,
-        fired,
         bound: [&ABSENT; MAX_BOUND],
         nbound: 0,
         reference: None,
-        reference_scratch: std::mem::take(&mut scratch.eval),
-        facts,
-        let_truth,
         memo: Default::default(),
-        texts: std::mem::take(&mut scratch.texts),
-        buf: std::mem::take(&mut scratch.buf),
-        names: std::mem::take(&mut scratch.names),
-        counts: std::mem::take(&mut scratch.counts),
+        w: scratch,
     };
     let decision = decide(&mut ev, opts);
-    scratch.eval = match ev.reference {
-        Some(r) => r.into_scratch(),
-        None => ev.reference_scratch,
-    };
-    scratch.fired = ev.fired;
-    scratch.facts = ev.facts;
-    scratch.let_truth = ev.let_truth;
-    scratch.texts = ev.texts;
-    scratch.buf = ev.buf;
-    scratch.names = ev.names;
-    scratch.counts = ev.counts;
+    if let Some(r) = ev.reference {
+        ev.w.eval = r.into_scratch();
+    }
     decision
 }
 
@@ -752,7 +745,7 @@ fn memoised(k: usize, t: Txt) -> Txt {
 /// kept as a byte.
 fn let_cond(i: usize, neg: bool) -> Cond {
     cf(move |ev| {
-        match ev.let_truth.get(i) {
+        match ev.w.let_truth.get(i) {
             Some(&TRUE) => return Some(!neg),
             Some(&FALSE) => return Some(neg),
             Some(&UNKNOWN) => return None,
@@ -760,7 +753,7 @@ fn let_cond(i: usize, neg: bool) -> Cond {
         }
         let p: &Program = ev.prog;
         let t = p.let_cond.get(i).and_then(|c| c(ev));
-        if let Some(slot) = ev.let_truth.get_mut(i) {
+        if let Some(slot) = ev.w.let_truth.get_mut(i) {
             *slot = match t {
                 Some(true) => TRUE,
                 Some(false) => FALSE,
@@ -816,7 +809,7 @@ fn decide<'a>(ev: &mut Ev<'a>, opts: Options) -> Decision {
         let fires = rule.validity.holds(opts.as_of)
             && c.guard.as_ref().is_none_or(|g| g(ev) == Some(true))
             && (c.when)(ev) == Some(true);
-        if let Some(f) = ev.fired.get_mut(i) {
+        if let Some(f) = ev.w.fired.get_mut(i) {
             *f = fires;
         }
         if !fires {
@@ -876,7 +869,7 @@ fn message<'a>(ev: &mut Ev<'a>, c: &'a CRule, rule: &'a Rule, opts: Options) -> 
 }
 
 fn shared(ev: &Ev<'_>, k: usize) -> Message {
-    match ev.texts.get(k) {
+    match ev.w.texts.get(k) {
         Some(t) => Message::shared(t),
         None => Message::from(String::new()),
     }
@@ -885,7 +878,7 @@ fn shared(ev: &Ev<'_>, k: usize) -> Message {
 /// A template filled in: rendered into the reused buffer, then copied out at
 /// its length (one allocation, no growth).
 fn render<'a>(ev: &mut Ev<'a>, pieces: &'a [CPiece]) -> String {
-    let mut out = std::mem::take(&mut ev.buf);
+    let mut out = std::mem::take(&mut ev.w.buf);
     out.clear();
     for piece in pieces {
         match piece {
@@ -911,7 +904,7 @@ fn render<'a>(ev: &mut Ev<'a>, pieces: &'a [CPiece]) -> String {
         }
     }
     let message = String::from(out.as_str());
-    ev.buf = out;
+    ev.w.buf = out;
     message
 }
 
@@ -1184,7 +1177,7 @@ impl<'r> Compiler<'r> {
             CExpr::Cmp(op, l, r) => self.cmp(*op, l, r),
             CExpr::Fired(i) => {
                 let i = *i as usize;
-                cf(move |ev| Some(ev.fired.get(i).copied().unwrap_or(false)))
+                cf(move |ev| Some(ev.w.fired.get(i).copied().unwrap_or(false)))
             }
             CExpr::Let(i) => {
                 let i = *i as usize;
@@ -1744,7 +1737,8 @@ impl<'r> Compiler<'r> {
             }
             Builtin::ConfusableHint => tf(move |ev| {
                 let t = x.get(ev)?;
-                let hint = t.s.chars().next().and_then(crate::chars::confusable_hint)?;
+                let c = t.s.chars().next()?;
+                let hint = ev.confusable_hint(c)?;
                 Some(Text {
                     facts: facts_of(&hint),
                     s: Cow::Owned(hint),
