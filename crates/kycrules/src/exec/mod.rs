@@ -472,6 +472,29 @@ impl TxtArg {
     }
 }
 
+/// The list a quantifier walks: a field of the record read in place, or any
+/// other list expression.
+enum ListArg {
+    Root(Path),
+    Dyn(Val),
+}
+
+impl ListArg {
+    #[inline(always)]
+    fn get<'a>(&self, ev: &mut Ev<'a>) -> Option<&'a [Field]> {
+        match self {
+            ListArg::Root(p) => match p.get(ev.root) {
+                Field::List(items) => Some(items),
+                _ => None,
+            },
+            ListArg::Dyn(v) => match v(ev) {
+                Value::List(items) => Some(items),
+                _ => None,
+            },
+        }
+    }
+}
+
 /// Compares two fields as [`eval::compare`] compares their values.
 fn compare_fields(op: CmpOp, a: &Field, b: &Field) -> Option<bool> {
     use std::cmp::Ordering;
@@ -567,6 +590,14 @@ where
         }),
         Read::Root(p) => cf(move |ev| {
             let f = p.get(ev.root);
+            take(f).map_or_else(|| slow(f), test)
+        }),
+        // A field of a quantifier's item (`d.kind == passport`).
+        Read::Var(depth, Path::One(a)) => cf(move |ev| {
+            let f = match ev.var(depth) {
+                Some(Field::Record(r)) => r.get(a as usize).unwrap_or(&ABSENT),
+                _ => &ABSENT,
+            };
             take(f).map_or_else(|| slow(f), test)
         }),
         place => cf(move |ev| {
@@ -1212,7 +1243,7 @@ impl<'r> Compiler<'r> {
             }
             CExpr::Quant(q, list, body) if *q != Quantifier::Count => {
                 let all = *q == Quantifier::All;
-                let list = self.val(list);
+                let list = self.list_arg(list);
                 self.quant_depth += 1;
                 let body = self.cond(body);
                 self.quant_depth -= 1;
@@ -1220,9 +1251,7 @@ impl<'r> Compiler<'r> {
                 // inside eight: past the stack, the reference evaluator.
                 let deep = self.fallback(e);
                 cf(move |ev| {
-                    let Value::List(items) = list(ev) else {
-                        return None;
-                    };
+                    let items = list.get(ev)?;
                     // One variable, bound once and given each item in turn.
                     let Some(slot) = ev.bind() else {
                         return deep(ev).truth();
@@ -1543,13 +1572,13 @@ impl<'r> Compiler<'r> {
             }
             CExpr::Quant(..) if self.quant_depth >= MAX_BOUND => self.fallback(e),
             CExpr::Quant(Quantifier::Count, list, body) => {
-                let list = self.val(list);
+                let list = self.list_arg(list);
                 self.quant_depth += 1;
                 let body = self.cond(body);
                 self.quant_depth -= 1;
                 let deep = self.fallback(e);
                 vf(move |ev| {
-                    let Value::List(items) = list(ev) else {
+                    let Some(items) = list.get(ev) else {
                         return Value::Absent;
                     };
                     let mut n = 0usize;
@@ -1624,6 +1653,15 @@ impl<'r> Compiler<'r> {
                 1
             ) | (Builtin::StripPrefix, 2)
         )
+    }
+
+    /// A quantifier's list, read in place when it is a field (as
+    /// [`val`](Self::val) would read it).
+    fn list_arg(&mut self, e: &CExpr) -> ListArg {
+        match self.plain_let(e).unwrap_or(e) {
+            CExpr::Field(slots) if !slots.is_empty() => ListArg::Root(Path::new(slots)),
+            _ => ListArg::Dyn(self.val(e)),
+        }
     }
 
     /// A text argument, read in place when it is a field or a constant (as
